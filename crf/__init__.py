@@ -1,0 +1,1 @@
+"""The case report form: typed models per section, validation rules, clinical scores."""

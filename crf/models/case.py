@@ -1,0 +1,108 @@
+"""Section 0: the case, its lifecycle, and the identity kept apart from it."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .fields import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, answer, classify, crf_model, date_field
+
+# No 0/O, 1/I/L: the code is read aloud and copied by hand.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_case_code() -> str:
+    """A pseudonymous code, random and never derived from identity (HIPAA §164.514(c))."""
+    return "LE-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(7))
+
+
+class Group(models.TextChoices):
+    CASE = "case", "Case: MDS/CMML-associated LE"
+    CONTROL = "control", "Control: idiopathic SLE"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    QUERIED = "queried", "Queried"
+    VERIFIED = "verified", "Verified"
+    LOCKED = "locked", "Locked"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Edits from `submitted` on must give a reason for change; locked/withdrawn cases are read-only.
+STATUSES_NEEDING_REASON = frozenset(set(Status) - {Status.DRAFT})
+READ_ONLY_STATUSES = frozenset({Status.LOCKED, Status.WITHDRAWN})
+
+
+@crf_model(section="0. Case")
+class Case(models.Model):
+    centre = classify(
+        models.ForeignKey("registry.Centre", on_delete=models.PROTECT, related_name="cases"),
+        QUASI_IDENTIFIER,
+    )
+    group = models.CharField(max_length=7, choices=Group.choices)
+    code = models.CharField(
+        "case code", max_length=12, unique=True, default=new_case_code, editable=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    withdrawn_reason = models.CharField(max_length=500, blank=True)
+    consent = answer("Non-opposition / consent recorded")
+    consent_date = date_field("Date of non-opposition / consent")
+    # Optimistic concurrency: a save names the version it edited (conflict-safe saves).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["centre", "status"], name="case_centre_status")]
+        constraints = [
+            models.CheckConstraint(
+                name="case_withdrawn_needs_reason",
+                condition=~Q(status=Status.WITHDRAWN) | ~Q(withdrawn_reason=""),
+                violation_error_message="A withdrawn case needs a reason.",
+            ),
+            models.CheckConstraint(
+                name="case_code_format", condition=Q(code__regex=r"^LE-[2-9A-HJKMNP-Z]{7}$")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_case(self) -> bool:
+        return self.group == Group.CASE
+
+
+@crf_model(section="0. Identity")
+class Identity(models.Model):
+    """Who the patient is. Visible to the owning centre only; never exported."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="identity")
+    local_identifier = classify(
+        models.CharField("local hospital identifier", max_length=50), DIRECT_IDENTIFIER
+    )
+    initials = classify(
+        models.CharField(max_length=4, help_text="Up to 4 letters, e.g. 'JD'."), DIRECT_IDENTIFIER
+    )
+    date_of_birth = classify(models.DateField("date of birth"), DIRECT_IDENTIFIER)
+
+    class Meta:
+        verbose_name_plural = "identities"
+        constraints = [
+            models.CheckConstraint(
+                name="identity_initials_letters",
+                condition=Q(initials__regex=r"^[A-Z]{1,4}$"),
+                violation_error_message="Initials are 1 to 4 capital letters.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Identity of {self.case.code}"

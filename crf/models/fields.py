@@ -1,0 +1,192 @@
+"""Field vocabulary shared by every CRF section.
+
+Every coded field stores a real answer, one of three missing-data codes (`unknown`,
+`not_done`, `not_applicable`) or blank, which means "not yet entered"; an export can tell the
+four apart. A measured value is a pair: the number, and `<name>_missing` saying why it is
+absent; a constraint forbids both at once.
+
+Fields carry the data-dictionary metadata as attributes (`unit`, `deid`), read by
+`exports.dictionary`; migrations ignore them.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Missing(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    NOT_DONE = "not_done", "Not done"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+MISSING_CODES = frozenset(Missing.values)
+
+
+class YesNo(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class TestResult(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+
+
+# De-identification classes used by the data dictionary and exports.
+DIRECT_IDENTIFIER = "direct_identifier"
+QUASI_IDENTIFIER = "quasi_identifier"
+DATE = "date"
+FREE_TEXT = "free_text"
+CLINICAL = "clinical"
+DEID_CLASSES = (DIRECT_IDENTIFIER, QUASI_IDENTIFIER, DATE, FREE_TEXT, CLINICAL)
+
+
+def classify(field: models.Field, deid: str) -> models.Field:
+    """Mark a field's de-identification class when the default (by field type) is wrong."""
+    assert deid in DEID_CLASSES, deid
+    field.deid = deid
+    return field
+
+
+def coded(
+    choices: type[models.TextChoices] | list[tuple[str, str]],
+    verbose_name: str,
+    *,
+    missing: bool = True,
+    help_text: str = "",
+) -> models.CharField:
+    """A coded answer: the given codes, plus the missing-data codes, plus blank (not entered)."""
+    pairs = list(choices.choices if isinstance(choices, type) else choices)
+    if missing:
+        pairs += Missing.choices
+    return models.CharField(
+        verbose_name,
+        max_length=max(len(code) for code, _ in pairs),
+        choices=pairs,
+        blank=True,
+        default="",
+        help_text=help_text,
+    )
+
+
+def answer(verbose_name: str, *, help_text: str = "") -> models.CharField:
+    """yes / no / unknown / not done / not applicable, or blank."""
+    return coded(YesNo, verbose_name, help_text=help_text)
+
+
+def result(verbose_name: str) -> models.CharField:
+    """positive / negative / unknown / not done / not applicable, or blank."""
+    return coded(TestResult, verbose_name)
+
+
+def measurement(
+    verbose_name: str,
+    *,
+    unit: str,
+    minimum: float = 0,
+    maximum: float | None = None,
+    help_text: str = "",
+) -> tuple[models.FloatField, models.CharField]:
+    """A measured value and the reason it is missing: `hb, hb_missing = measurement(...)`.
+
+    `minimum`/`maximum` are physical bounds (also database constraints, see `bounded`);
+    plausibility and unit slips are validation rules in `crf.validation`.
+    """
+    validators = [MinValueValidator(minimum)]
+    if maximum is not None:
+        validators.append(MaxValueValidator(maximum))
+    value = models.FloatField(
+        f"{verbose_name} ({unit})" if unit else verbose_name,
+        null=True,
+        blank=True,
+        validators=validators,
+        help_text=help_text,
+    )
+    value.unit = unit
+    value.bounds = (minimum, maximum)
+    reason = coded([], f"{verbose_name}: reason missing", help_text="Only when no value is given.")
+    return value, reason
+
+
+def date_field(verbose_name: str, *, help_text: str = "") -> models.DateField:
+    return models.DateField(verbose_name, null=True, blank=True, help_text=help_text)
+
+
+def free_text(verbose_name: str, *, max_length: int = 500, help_text: str = "") -> models.CharField:
+    return models.CharField(verbose_name, max_length=max_length, blank=True, help_text=help_text)
+
+
+# ---- constraints and the model decorator ----
+
+
+def _measurement_constraints(model) -> list[models.CheckConstraint]:
+    """Per measured field: value and missing reason never coexist; value within bounds."""
+    prefix = model._meta.model_name
+    constraints = []
+    for field in model._meta.local_fields:
+        if not hasattr(field, "bounds"):
+            continue
+        name, (minimum, maximum) = field.name, field.bounds
+        bound = Q(**{f"{name}__gte": minimum})
+        if maximum is not None:
+            bound &= Q(**{f"{name}__lte": maximum})
+        constraints += [
+            models.CheckConstraint(
+                name=f"{prefix}_{name}_vm",
+                condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}_missing": ""}),
+                violation_error_message=f"{name}: give a value or a missing reason, not both.",
+            ),
+            models.CheckConstraint(
+                name=f"{prefix}_{name}_rng",
+                condition=Q(**{f"{name}__isnull": True}) | bound,
+                violation_error_message=f"{name}: must be within {minimum}–{maximum}.",
+            ),
+        ]
+    return constraints
+
+
+def crf_model(*, section: str):
+    """Declare a CRF model: its CRF section, trigger-based audit, and measurement constraints.
+
+    The model's Meta must declare `constraints` (possibly empty) so migrations see the
+    generated ones.
+    """
+    import pghistory
+
+    def decorate(model):
+        model.crf_section = section
+        model._meta.constraints = [*model._meta.constraints, *_measurement_constraints(model)]
+        return pghistory.track()(model)
+
+    return decorate
+
+
+def date_order(earlier: str, later: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        name=f"%(class)s_{earlier}_le_{later}",
+        condition=Q(**{f"{earlier}__isnull": True})
+        | Q(**{f"{later}__isnull": True})
+        | Q(**{f"{earlier}__lte": models.F(later)}),
+        violation_error_message=f"{earlier} must not be after {later}.",
+    )
+
+
+def required_when(field: str, when: Q, label: str) -> models.CheckConstraint:
+    """Text `field` must be filled when `when` holds."""
+    return models.CheckConstraint(
+        name=f"%(class)s_{field}_required",
+        condition=~when | ~Q(**{field: ""}),
+        violation_error_message=f"{field} is required when {label}.",
+    )
+
+
+def only_when(field: str, when: Q, label: str, *, empty: Q | None = None) -> models.CheckConstraint:
+    """`field` stays empty unless `when` holds (empty = NULL, or `empty` when given)."""
+    return models.CheckConstraint(
+        name=f"%(class)s_{field}_only_when",
+        condition=when | (empty if empty is not None else Q(**{f"{field}__isnull": True})),
+        violation_error_message=f"{field} is only recorded when {label}.",
+    )

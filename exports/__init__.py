@@ -1,0 +1,1 @@
+"""De-identification, the data dictionary, file formats, scheduled exports, analysis, import."""

@@ -1,0 +1,80 @@
+"""Centres, accounts and role memberships.
+
+A user's roles are memberships: `investigator` belongs to exactly one centre; the other
+roles are network-wide and carry no centre. What a role may see is decided in
+`registry.access`, nowhere else.
+"""
+
+import pghistory
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    INVESTIGATOR = "investigator", "Centre investigator"
+    COORDINATOR = "coordinator", "Coordinator"
+    CENTRAL_REVIEWER = "central_reviewer", "Central reviewer (pathologist)"
+    STATISTICIAN = "statistician", "Statistician"
+    REGISTRY_ADMIN = "registry_admin", "Registry administrator"
+
+
+CENTRE_ROLES = frozenset({Role.INVESTIGATOR})
+NETWORK_ROLES = frozenset(set(Role) - CENTRE_ROLES)
+
+
+@pghistory.track()
+class Centre(models.Model):
+    code = models.SlugField(max_length=20, unique=True, help_text="Short stable code, e.g. 'PAR-SA'.")
+    name = models.CharField(max_length=200, unique=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, default="FR", help_text="ISO 3166-1 alpha-2.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+@pghistory.track(exclude=["password", "last_login"])
+class User(AbstractUser):
+    """A person with an account. Roles come from memberships, not from Django groups."""
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+@pghistory.track()
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Investigators belong to a centre; network roles to none.
+            models.CheckConstraint(
+                name="membership_centre_matches_role",
+                condition=(Q(role=Role.INVESTIGATOR) & Q(centre__isnull=False))
+                | (~Q(role=Role.INVESTIGATOR) & Q(centre__isnull=True)),
+                violation_error_message="An investigator needs a centre; network roles have none.",
+            ),
+            # An investigator works for one centre only.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role=Role.INVESTIGATOR),
+                name="membership_one_centre_per_investigator",
+                violation_error_message="This user is already an investigator of a centre.",
+            ),
+            models.UniqueConstraint(fields=["user", "role"], name="membership_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        where = f" @ {self.centre.code}" if self.centre_id else ""
+        return f"{self.user} – {self.get_role_display()}{where}"

@@ -1,0 +1,9 @@
+"""Local development: `make run`. Embedded PostgreSQL unless DATABASE_URL is set."""
+
+from .base import *  # noqa: F403
+from .base import database_from_env_or_embedded, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A fixed development key; prod refuses to start without its own.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-registry-key")
+DATABASES = {"default": database_from_env_or_embedded()}

@@ -1,0 +1,15 @@
+"""Test settings: `make test`. Embedded PostgreSQL unless DATABASE_URL is set."""
+
+from .base import *  # noqa: F403
+from .base import database_from_env_or_embedded, env
+
+DEBUG = False
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-not-secret-registry-key")
+DATABASES = {"default": database_from_env_or_embedded()}
+# Fast hashing: the suite creates many users; production keeps the default hasher.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_ENABLED = True
