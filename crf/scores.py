@@ -224,7 +224,7 @@ class IpssrResult:
     rule_version: str = IPSSR_VERSION
 
 
-def ipssr_category(score: float) -> str:
+def ipssr_category(score: Number) -> str:
     """IPSS-R category of a score, right-closed cut-points 1.5/3/4.5/6 (spec 1.3).
 
     Also used for IPSS-RA, whose scores are not multiples of 0.5. The score is rounded to
@@ -400,9 +400,7 @@ def ipssr_cytogenetic_risk(
     if n == 3:
         return "poor"
     if not codes:
-        raise ValueError(
-            "abnormalities: tick the checklist codes to classify 1 or 2 abnormalities"
-        )
+        raise ValueError("abnormalities: tick the checklist codes to classify 1 or 2 abnormalities")
     if n == 1:
         (code,) = codes
         return _SINGLE_ABNORMALITY_RISK[code]
@@ -582,8 +580,11 @@ def slicc_2012(
         _outcomes(lambda v: _slicc_criteria_route(v) or _slicc_nephritis_route(v), states, pivots)
     )
 
-    known = {k: bool(v) for k, v in states.items()}  # unknown -> not counted
-    n_clin, n_imm = _slicc_counts(known)
+    # Known counts: unknown items are not counted, and Coombs only when haemolytic
+    # anaemia is known to be absent.
+    n_clin = sum(clin[c] is True for c in SLICC_CLINICAL_CODES)
+    n_imm = sum(imm[c] is True for c in SLICC_IMMUNOLOGICAL_CODES if c != "direct_coombs")
+    n_imm += imm["direct_coombs"] is True and clin["haemolytic_anaemia"] is False
     reasons: list[str] = []
     coombs, haemolysis = imm["direct_coombs"], clin["haemolytic_anaemia"]
     if coombs is True and haemolysis is True:
@@ -599,19 +600,14 @@ def slicc_2012(
     if criteria is True:
         reasons.append(f"{counted}: >= 4 with >= 1 clinical and >= 1 immunological")
     elif criteria is False:
-        reasons.append(
-            f"{counted}: not >= 4 criteria with >= 1 clinical and >= 1 immunological"
-        )
+        reasons.append(f"{counted}: not >= 4 criteria with >= 1 clinical and >= 1 immunological")
     else:
         reasons.append(f"{counted}: the unknown items could complete the criteria")
     if nephritis_route is True:
         antibodies = [
-            label for label, code in (("ANA", "ana"), ("anti-dsDNA", "anti_dsdna"))
-            if imm[code]
+            label for label, code in (("ANA", "ana"), ("anti-dsDNA", "anti_dsdna")) if imm[code]
         ]
-        reasons.append(
-            f"biopsy-proven lupus nephritis with positive {' and '.join(antibodies)}"
-        )
+        reasons.append(f"biopsy-proven lupus nephritis with positive {' and '.join(antibodies)}")
     elif nephritis_route is None:
         reasons.append(
             "nephritis route open: biopsy-proven nephritis with positive ANA or anti-dsDNA "

@@ -25,7 +25,9 @@ NETWORK_ROLES = frozenset(set(Role) - CENTRE_ROLES)
 
 @pghistory.track()
 class Centre(models.Model):
-    code = models.SlugField(max_length=20, unique=True, help_text="Short stable code, e.g. 'PAR-SA'.")
+    code = models.SlugField(
+        max_length=20, unique=True, help_text="Short stable code, e.g. 'PAR-SA'."
+    )
     name = models.CharField(max_length=200, unique=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, default="FR", help_text="ISO 3166-1 alpha-2.")

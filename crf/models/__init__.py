@@ -3,7 +3,14 @@
 from .case import Case, Group, Identity, Status
 from .demographics import Demographics
 from .haematology import EvolutionEvent, HaematologicalDisease, NgsTest, NgsVariant
-from .lupus import CutaneousLesion, EularAcrCriteria, LupusProfile, SerologyPanel, SledaiAssessment, SliccCriteria
+from .lupus import (
+    CutaneousLesion,
+    EularAcrCriteria,
+    LupusProfile,
+    SerologyPanel,
+    SledaiAssessment,
+    SliccCriteria,
+)
 from .pathology import CentralReview, SkinBiopsy
 from .treatment import AdverseEvent, HaematologicalResponse, LupusResponse, Treatment
 

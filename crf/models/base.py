@@ -2,11 +2,17 @@
 
 from django.db import models
 
+from .fields import CLINICAL, QUASI_IDENTIFIER, classify
+
 
 class SectionOfCase(models.Model):
     """A one-per-case section (1:1 with Case)."""
 
-    case = models.OneToOneField("crf.Case", on_delete=models.CASCADE, related_name="%(class)s")
+    # The case's internal id, also in URLs and audit: exported only under the key rules.
+    case = classify(
+        models.OneToOneField("crf.Case", on_delete=models.CASCADE, related_name="%(class)s"),
+        QUASI_IDENTIFIER,
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -19,7 +25,10 @@ class SectionOfCase(models.Model):
 class RowOfCase(models.Model):
     """A repeating row of a case (N:1)."""
 
-    case = models.ForeignKey("crf.Case", on_delete=models.CASCADE, related_name="%(class)s_set")
+    case = classify(
+        models.ForeignKey("crf.Case", on_delete=models.CASCADE, related_name="%(class)s_set"),
+        QUASI_IDENTIFIER,
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -31,4 +40,5 @@ class RowOfCase(models.Model):
 
 def rule_version_field() -> models.CharField:
     """The rule version(s) the derived values on this row were computed with."""
-    return models.CharField(max_length=200, blank=True, editable=False)
+    # Written by the registry, never typed: not free text.
+    return classify(models.CharField(max_length=200, blank=True, editable=False), CLINICAL)

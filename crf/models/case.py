@@ -44,8 +44,13 @@ class Case(models.Model):
         QUASI_IDENTIFIER,
     )
     group = models.CharField(max_length=7, choices=Group.choices)
-    code = models.CharField(
-        "case code", max_length=12, unique=True, default=new_case_code, editable=False
+    # A §164.514(c) re-identification code (random), but centres map it back to Identity:
+    # exports key on it only under the de-identification rules.
+    code = classify(
+        models.CharField(
+            "case code", max_length=12, unique=True, default=new_case_code, editable=False
+        ),
+        QUASI_IDENTIFIER,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     withdrawn_reason = models.CharField(max_length=500, blank=True)
@@ -55,8 +60,16 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    # Names a staff member, who also locates the centre.
+    created_by = classify(
+        models.ForeignKey(
+            settings.AUTH_USER_MODEL,
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name="+",
+        ),
+        DIRECT_IDENTIFIER,
     )
 
     class Meta:
@@ -85,7 +98,10 @@ class Case(models.Model):
 class Identity(models.Model):
     """Who the patient is. Visible to the owning centre only; never exported."""
 
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="identity")
+    case = classify(
+        models.OneToOneField(Case, on_delete=models.CASCADE, related_name="identity"),
+        QUASI_IDENTIFIER,
+    )
     local_identifier = classify(
         models.CharField("local hospital identifier", max_length=50), DIRECT_IDENTIFIER
     )

@@ -63,8 +63,7 @@ class Demographics(SectionOfCase):
             date_order("le_diagnosis_date", "death_date"),
             models.CheckConstraint(
                 name="demographics_death_only_if_dead",
-                condition=Q(vital_status="dead")
-                | (Q(death_date__isnull=True) & Q(death_cause="")),
-                violation_error_message="Death date and cause are recorded only when the patient died.",
+                condition=Q(vital_status="dead") | (Q(death_date__isnull=True) & Q(death_cause="")),
+                violation_error_message="Death date and cause are only for a patient who died.",
             ),
         ]

@@ -5,7 +5,10 @@ from django.db.models import Q
 
 from .base import RowOfCase, SectionOfCase, rule_version_field
 from .fields import (
+    CLINICAL,
+    QUASI_IDENTIFIER,
     answer,
+    classify,
     coded,
     crf_model,
     date_field,
@@ -123,7 +126,9 @@ class HaematologicalDisease(SectionOfCase):
 
     # Bone marrow.
     bm_blasts, bm_blasts_missing = measurement("marrow blasts", unit="%", maximum=100)
-    bm_cellularity, bm_cellularity_missing = measurement("marrow cellularity", unit="%", maximum=100)
+    bm_cellularity, bm_cellularity_missing = measurement(
+        "marrow cellularity", unit="%", maximum=100
+    )
     dysgranulopoiesis = answer("dysgranulopoiesis")
     dyserythropoiesis = answer("dyserythropoiesis")
     dysmegakaryopoiesis = answer("dysmegakaryopoiesis")
@@ -154,7 +159,9 @@ class HaematologicalDisease(SectionOfCase):
     abnormality_count = models.PositiveSmallIntegerField(
         "number of abnormalities", null=True, blank=True
     )
-    cytogenetic_risk_override = coded(CytogeneticRisk, "IPSS-R cytogenetic group, override", missing=False)
+    cytogenetic_risk_override = coded(
+        CytogeneticRisk, "IPSS-R cytogenetic group, override", missing=False
+    )
     cytogenetic_risk_override_reason = free_text("override justification")
 
     transfusion_burden = coded(TransfusionBurden, "transfusion burden at diagnosis")
@@ -182,7 +189,8 @@ class HaematologicalDisease(SectionOfCase):
         verbose_name = "haematological disease"
         constraints = [
             models.CheckConstraint(
-                name="haem_disease_given", condition=~Q(disease=""),
+                name="haem_disease_given",
+                condition=~Q(disease=""),
                 violation_error_message="Say whether the disease is MDS or CMML.",
             ),
             required_when(
@@ -216,7 +224,8 @@ class EvolutionEvent(RowOfCase):
         ordering = ["case", "occurred_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                name="evolution_state_given", condition=~Q(new_state=""),
+                name="evolution_state_given",
+                condition=~Q(new_state=""),
                 violation_error_message="Give the new state.",
             ),
             required_when("detail", Q(new_state="other"), "the new state is 'other'"),
@@ -244,22 +253,32 @@ class Concordance(models.TextChoices):
 class NgsTest(RowOfCase):
     sampled_on = date_field("sample date")
     tissue = coded(Tissue, "tissue", missing=False)
-    skin_biopsy = models.ForeignKey(
-        "crf.SkinBiopsy", on_delete=models.PROTECT, null=True, blank=True, related_name="ngs_tests"
+    # Internal row ids link tables; exported only under the key rules.
+    skin_biopsy = classify(
+        models.ForeignKey(
+            "crf.SkinBiopsy",
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name="ngs_tests",
+        ),
+        QUASI_IDENTIFIER,
     )
     panel_name = free_text("panel", max_length=100)
     genes_count = models.PositiveSmallIntegerField("number of genes", null=True, blank=True)
     result = coded(NgsResult, "result")
     # Derived for skin tests: a variant shared with a blood/marrow test of the same case.
     concordance = coded(Concordance, "clonal concordance with blood/marrow", missing=False)
-    shared_genes = models.CharField(max_length=200, blank=True, editable=False)
+    # Gene symbols written by the registry, not typed text.
+    shared_genes = classify(models.CharField(max_length=200, blank=True, editable=False), CLINICAL)
 
     class Meta:
         verbose_name = "NGS test"
         ordering = ["case", "sampled_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                name="ngs_tissue_given", condition=~Q(tissue=""),
+                name="ngs_tissue_given",
+                condition=~Q(tissue=""),
                 violation_error_message="Give the tissue sequenced.",
             ),
             only_when("skin_biopsy", Q(tissue="skin"), "the tissue is skin"),
@@ -283,10 +302,14 @@ class VariantClass(models.TextChoices):
 
 @crf_model(section="6. Next-generation sequencing: variants")
 class NgsVariant(models.Model):
-    test = models.ForeignKey(NgsTest, on_delete=models.CASCADE, related_name="variants")
-    gene = models.CharField("gene (HGNC symbol)", max_length=20)
-    hgvs_c = models.CharField("HGVS c.", max_length=100, blank=True)
-    hgvs_p = models.CharField("HGVS p.", max_length=100, blank=True)
+    test = classify(
+        models.ForeignKey(NgsTest, on_delete=models.CASCADE, related_name="variants"),
+        QUASI_IDENTIFIER,
+    )
+    # Format-checked nomenclature (constraints below), the study's core result: not free text.
+    gene = classify(models.CharField("gene (HGNC symbol)", max_length=20), CLINICAL)
+    hgvs_c = classify(models.CharField("HGVS c.", max_length=100, blank=True), CLINICAL)
+    hgvs_p = classify(models.CharField("HGVS p.", max_length=100, blank=True), CLINICAL)
     vaf, vaf_missing = measurement("VAF", unit="%", maximum=100)
     classification = coded(VariantClass, "classification")
 

@@ -70,7 +70,8 @@ class LupusProfile(SectionOfCase):
         constraints = [
             models.CheckConstraint(
                 name="lupusprofile_class_needs_nephritis",
-                condition=Q(nephritis_class="") | Q(nephritis_class__in=["unknown", "not_done"])
+                condition=Q(nephritis_class="")
+                | Q(nephritis_class__in=["unknown", "not_done"])
                 | Q(renal="yes"),
                 violation_error_message="A nephritis class needs renal involvement = yes.",
             ),
@@ -270,7 +271,8 @@ class SledaiAssessment(RowOfCase):
                 violation_error_message="A case has one SLEDAI-2K at LE diagnosis.",
             ),
             models.CheckConstraint(
-                name="sledai_context_given", condition=~Q(context=""),
+                name="sledai_context_given",
+                condition=~Q(context=""),
                 violation_error_message="Say when this SLEDAI-2K was assessed (context).",
             ),
             models.CheckConstraint(name="sledai_score_range", condition=Q(score__lte=105)),
@@ -330,7 +332,9 @@ class CutaneousLesion(RowOfCase):
     class Meta:
         ordering = ["case", "pk"]
         constraints = [
-            required_when("lesion_named", Q(subtype="le_nonspecific"), "the lesion is LE-non-specific"),
+            required_when(
+                "lesion_named", Q(subtype="le_nonspecific"), "the lesion is LE-non-specific"
+            ),
         ]
 
 

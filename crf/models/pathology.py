@@ -5,7 +5,18 @@ from django.db import models
 from django.db.models import Q
 
 from .base import RowOfCase
-from .fields import answer, coded, crf_model, date_field, free_text, measurement, required_when
+from .fields import (
+    DIRECT_IDENTIFIER,
+    QUASI_IDENTIFIER,
+    answer,
+    classify,
+    coded,
+    crf_model,
+    date_field,
+    free_text,
+    measurement,
+    required_when,
+)
 from .lupus import CleSubtype
 
 
@@ -57,7 +68,11 @@ def ihc(marker: str) -> models.CharField:
 class CentralReview(models.Model):
     """Entered by central reviewers only."""
 
-    biopsy = models.OneToOneField(SkinBiopsy, on_delete=models.CASCADE, related_name="central_review")
+    # Internal row ids link tables; exported only under the key rules.
+    biopsy = classify(
+        models.OneToOneField(SkinBiopsy, on_delete=models.CASCADE, related_name="central_review"),
+        QUASI_IDENTIFIER,
+    )
     diagnosis = coded(SkinDiagnosis, "central diagnosis", missing=False)
     diagnosis_detail = free_text("central diagnosis, details", max_length=300)
     dense_dermal_lymphocytic_infiltrate = answer("dense dermal lymphocytic infiltrate")
@@ -80,9 +95,19 @@ class CentralReview(models.Model):
     ki67, ki67_missing = measurement("Ki67", unit="%", maximum=100)
     dif_done = answer("direct immunofluorescence done")
     lupus_band_positive = answer("lupus band test positive")
-    reviewers = free_text("reviewers", max_length=200)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    # Both name staff (pathologists), who also locate the centre.
+    reviewers = classify(free_text("reviewers", max_length=200), DIRECT_IDENTIFIER)
+    reviewed_by = classify(
+        models.ForeignKey(
+            settings.AUTH_USER_MODEL,
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            editable=False,
+            related_name="+",
+            help_text="Set to the central reviewer who saved the review.",
+        ),
+        DIRECT_IDENTIFIER,
     )
     reviewed_on = date_field("review date")
     # Derived: the central diagnosis differs from the local one.
@@ -91,7 +116,8 @@ class CentralReview(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                name="central_review_diagnosis_given", condition=~Q(diagnosis=""),
+                name="central_review_diagnosis_given",
+                condition=~Q(diagnosis=""),
                 violation_error_message="Give the central diagnosis.",
             ),
             models.CheckConstraint(

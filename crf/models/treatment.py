@@ -5,6 +5,8 @@ from django.db.models import Q
 
 from .base import RowOfCase, rule_version_field
 from .fields import (
+    QUASI_IDENTIFIER,
+    classify,
     coded,
     crf_model,
     date_field,
@@ -107,7 +109,8 @@ class Treatment(RowOfCase):
         ordering = ["case", "started_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                name="treatment_agent_given", condition=~Q(agent=""),
+                name="treatment_agent_given",
+                condition=~Q(agent=""),
                 violation_error_message="Give the agent.",
             ),
             required_when("agent_other", Q(agent="other"), "the agent is 'other'"),
@@ -118,7 +121,8 @@ class Treatment(RowOfCase):
                 violation_error_message="A dose needs its unit.",
             ),
             models.CheckConstraint(
-                name="treatment_dose_positive", condition=Q(dose__isnull=True) | Q(dose__gt=0),
+                name="treatment_dose_positive",
+                condition=Q(dose__isnull=True) | Q(dose__gt=0),
                 violation_error_message="The dose must be positive.",
             ),
         ]
@@ -132,16 +136,23 @@ class LupusResponseCategory(models.TextChoices):
 
 @crf_model(section="8. Treatments: lupus response")
 class LupusResponse(models.Model):
-    treatment = models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="lupus_response")
+    # Internal row ids link tables; exported only under the key rules.
+    treatment = classify(
+        models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="lupus_response"),
+        QUASI_IDENTIFIER,
+    )
     recorded = coded(LupusResponseCategory, "lupus response, as recorded")
     assessed_on = date_field("assessment date")
-    sledai = models.OneToOneField(
-        "crf.SledaiAssessment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="lupus_response",
-        help_text="The SLEDAI-2K at assessment.",
+    sledai = classify(
+        models.OneToOneField(
+            "crf.SledaiAssessment",
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name="lupus_response",
+            help_text="The SLEDAI-2K at assessment.",
+        ),
+        QUASI_IDENTIFIER,
     )
     # Derived from the SLEDAI items; flags a recorded category that disagrees.
     derived = coded(LupusResponseCategory, "lupus response, derived", missing=False)
@@ -175,7 +186,10 @@ class HaemResponseCategory(models.TextChoices):
 
 @crf_model(section="8. Treatments: haematological response")
 class HaematologicalResponse(models.Model):
-    treatment = models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="haem_response")
+    treatment = classify(
+        models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="haem_response"),
+        QUASI_IDENTIFIER,
+    )
     criteria = coded(IwgVersion, "IWG criteria version", missing=False)
     category = coded(HaemResponseCategory, "category")
     assessed_on = date_field("assessment date")
@@ -183,7 +197,9 @@ class HaematologicalResponse(models.Model):
     baseline_hb, baseline_hb_missing = measurement("baseline Hb", unit="g/dL", maximum=25)
     response_hb, response_hb_missing = measurement("Hb at assessment", unit="g/dL", maximum=25)
     baseline_anc, baseline_anc_missing = measurement("baseline ANC", unit="×10⁹/L", maximum=100)
-    response_anc, response_anc_missing = measurement("ANC at assessment", unit="×10⁹/L", maximum=100)
+    response_anc, response_anc_missing = measurement(
+        "ANC at assessment", unit="×10⁹/L", maximum=100
+    )
     baseline_platelets, baseline_platelets_missing = measurement(
         "baseline platelets", unit="×10⁹/L", maximum=3000
     )
@@ -208,7 +224,9 @@ class HaematologicalResponse(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="haem_response_mcr_not_2023",
-                condition=~(Q(criteria="iwg_2023") & Q(category__in=["marrow_cr", "stable_disease"])),
+                condition=~(
+                    Q(criteria="iwg_2023") & Q(category__in=["marrow_cr", "stable_disease"])
+                ),
                 violation_error_message="IWG 2023 eliminated marrow CR and stable disease.",
             ),
         ]
@@ -228,8 +246,15 @@ class AdverseEventCategory(models.TextChoices):
 
 @crf_model(section="8. Treatments: serious adverse events")
 class AdverseEvent(RowOfCase):
-    treatment = models.ForeignKey(
-        Treatment, on_delete=models.SET_NULL, null=True, blank=True, related_name="adverse_events"
+    treatment = classify(
+        models.ForeignKey(
+            Treatment,
+            on_delete=models.SET_NULL,
+            null=True,
+            blank=True,
+            related_name="adverse_events",
+        ),
+        QUASI_IDENTIFIER,
     )
     category = coded(AdverseEventCategory, "category", missing=False)
     occurred_on = date_field("date")
@@ -240,7 +265,8 @@ class AdverseEvent(RowOfCase):
         ordering = ["case", "occurred_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                name="adverse_event_category_given", condition=~Q(category=""),
+                name="adverse_event_category_given",
+                condition=~Q(category=""),
                 violation_error_message="Give the adverse event category.",
             ),
         ]

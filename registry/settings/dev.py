@@ -7,3 +7,4 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A fixed development key; prod refuses to start without its own.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-registry-key")
 DATABASES = {"default": database_from_env_or_embedded()}
+ALLOW_DEMO_DATA = True

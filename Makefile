@@ -1,0 +1,119 @@
+# Clinical registry: run, test and lint. `make help` lists the targets.
+# Every Python call goes through .venv/bin/python explicitly.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3.11
+PY := .venv/bin/python
+STAMP := .venv/.requirements-installed
+CHROMIUM := /usr/bin/chromium
+PYTEST_ARGS ?=
+ALLOW_NO_TESTS ?= 0
+HOST_PORT ?= 127.0.0.1:8000
+
+.PHONY: help venv browser db migrate run test bench lint clean-db
+
+help:
+	@echo "make venv      create .venv (python3.11) and install requirements.txt when it changed"
+	@echo "make browser   install Debian's chromium for browser tests (root only)"
+	@echo "make db        start the embedded PostgreSQL (nothing when DATABASE_URL is set)"
+	@echo "make migrate   apply migrations"
+	@echo "make run       venv + db + migrate + seed_demo, then runserver on $(HOST_PORT)"
+	@echo "make test      run pytest (extra arguments: PYTEST_ARGS='-k foo -x')"
+	@echo "make bench     run benchmarks/ if present"
+	@echo "make lint      ruff check"
+	@echo "make clean-db  stop the embedded PostgreSQL and delete .pgdata/"
+
+# --- environment --------------------------------------------------------------------
+
+venv: $(STAMP)
+	@echo "==> venv: .venv is up to date"
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "!! $(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@echo "==> venv: creating .venv with $(PYTHON)"
+	@$(PYTHON) -m venv .venv
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
+		|| { echo "!! .venv is not Python 3.11; remove .venv and retry with PYTHON=python3.11"; exit 1; }
+
+# Reinstall only when requirements.txt is newer than the stamp.
+$(STAMP): requirements.txt | $(PY)
+	@echo "==> venv: installing requirements.txt into .venv"
+	@$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt \
+		|| { echo "!! venv: pip install -r requirements.txt failed"; exit 1; }
+	@touch $(STAMP)
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "==> browser: $(CHROMIUM) present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "==> browser: $(CHROMIUM) missing, installing Debian's chromium (apt-get)"; \
+		apt-get update -qq || { echo "!! browser: apt-get update failed"; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			|| { echo "!! browser: apt-get install chromium failed"; exit 1; }; \
+		[ -x $(CHROMIUM) ] || { echo "!! browser: chromium installed but $(CHROMIUM) is missing"; exit 1; }; \
+		echo "==> browser: installed $$($(CHROMIUM) --version 2>/dev/null || echo chromium)"; \
+	else \
+		echo "!! browser: $(CHROMIUM) is missing and this is not root, so it cannot be installed here."; \
+		echo "!!          Ask for 'sudo apt-get install chromium'; tests marked 'browser' will not run."; \
+	fi
+
+# --- database ------------------------------------------------------------------------
+
+db: venv
+	@if [ -n "$${DATABASE_URL:-}" ]; then \
+		echo "==> db: DATABASE_URL is set, using it (embedded PostgreSQL not started)"; \
+	else \
+		echo "==> db: ensuring the embedded PostgreSQL in .pgdata/ is running"; \
+		url=$$($(PY) -m registry.devdb url) || { echo "!! db: embedded PostgreSQL failed to start (see .pgdata/data/log)"; exit 1; }; \
+		echo "==> db: ready at $$url"; \
+	fi
+
+migrate: venv db
+	@echo "==> migrate: applying migrations"
+	@$(PY) manage.py migrate --noinput || { echo "!! migrate failed"; exit 1; }
+
+clean-db:
+	@if [ -x $(PY) ] && [ -d .pgdata ]; then \
+		echo "==> clean-db: stopping the embedded PostgreSQL"; \
+		$(PY) -m registry.devdb stop || { echo "!! clean-db: could not stop the server"; exit 1; }; \
+	fi
+	@echo "==> clean-db: removing .pgdata/"
+	@rm -rf .pgdata
+	@echo "==> clean-db: done (next 'make db' starts from an empty cluster)"
+
+# --- run, test, bench, lint ---------------------------------------------------------
+
+run: venv db migrate
+	@echo "==> run: loading demo data (seed_demo)"
+	@$(PY) manage.py seed_demo || { echo "!! run: seed_demo failed"; exit 1; }
+	@echo "==> run: http://$(HOST_PORT)/  (Ctrl-C stops the web server; the database keeps running)"
+	@$(PY) manage.py runserver $(HOST_PORT)
+
+# ALLOW_NO_TESTS=1 turns pytest's exit 5 ("no tests collected") into success, loudly.
+test: venv browser
+	@echo "==> test: $(PY) -m pytest $(PYTEST_ARGS)"
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ] && [ "$(ALLOW_NO_TESTS)" = 1 ]; then \
+		echo "!! test: pytest collected no tests (exit 5), accepted because ALLOW_NO_TESTS=1"; \
+	elif [ $$rc -ne 0 ]; then \
+		echo "!! test: pytest failed (exit $$rc)"; exit $$rc; \
+	else \
+		echo "==> test: passed"; \
+	fi
+
+bench: venv
+	@if [ -d benchmarks ]; then \
+		echo "==> bench: $(PY) -m pytest benchmarks -q -s"; \
+		$(PY) -m pytest benchmarks -q -s || { rc=$$?; echo "!! bench: failed (exit $$rc)"; exit $$rc; }; \
+	else \
+		echo "==> bench: no benchmarks yet (no benchmarks/ folder)"; \
+	fi
+
+lint: venv
+	@echo "==> lint: ruff check"
+	@$(PY) -m ruff check . || { echo "!! lint: ruff found problems"; exit 1; }
+	@echo "==> lint: clean"
