@@ -68,7 +68,7 @@ def field_type(field: models.Field) -> str:
         return "integer"
     if isinstance(field, models.FloatField | models.DecimalField):
         return "decimal"
-    raise TypeError(f"{field.model.__name__}.{field.name}: no dictionary type for {type(field)}")
+    raise TypeError(f"{field!r}: no dictionary type for {type(field).__name__}")
 
 
 def deid_class(field: models.Field) -> str:

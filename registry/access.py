@@ -67,6 +67,9 @@ def cases_visible_to(user) -> QuerySet:
 def case_for_user(user, case_id, *, lookup: str = "pk") -> object:
     """The case, or Http404 when it does not exist or the user may not see it."""
     visible = cases_visible_to(user)
+    if isinstance(case_id, str) and "\x00" in case_id:
+        # PostgreSQL rejects NUL in text (DataError, a 500 that also aborts the transaction).
+        raise Http404("No such case.")
     try:
         return visible.get(**{lookup: case_id})
     except (visible.model.DoesNotExist, ValueError, TypeError) as exc:

@@ -4,7 +4,17 @@ from django.db import models
 from django.db.models import Q
 
 from .base import SectionOfCase, rule_version_field
-from .fields import QUASI_IDENTIFIER, classify, coded, crf_model, date_field, date_order, free_text
+from .fields import (
+    QUASI_IDENTIFIER,
+    classify,
+    coded,
+    computed,
+    crf_model,
+    date_field,
+    date_order,
+    free_text,
+    with_unit,
+)
 
 
 class Sex(models.TextChoices):
@@ -49,11 +59,22 @@ class Demographics(SectionOfCase):
     age_at_mds_diagnosis = classify(
         models.PositiveSmallIntegerField(null=True, blank=True, editable=False), QUASI_IDENTIFIER
     )
-    diagnosis_interval_days = models.IntegerField(
-        null=True, blank=True, editable=False, help_text="MDS/CMML date minus LE date, in days."
+    diagnosis_interval_days = with_unit(
+        models.IntegerField(
+            null=True, blank=True, editable=False, help_text="MDS/CMML date minus LE date."
+        ),
+        "days",
     )
-    temporal_relation = coded(TemporalRelation, "temporal relation", missing=False)
-    followup_years = models.FloatField(null=True, blank=True, editable=False)
+    temporal_relation = computed(TemporalRelation, "temporal relation")
+    followup_years = with_unit(
+        models.FloatField(
+            null=True,
+            blank=True,
+            editable=False,
+            help_text="First diagnosis to last news or death.",
+        ),
+        "years",
+    )
     rule_version = rule_version_field()
 
     class Meta:

@@ -72,6 +72,18 @@ def coded(
     )
 
 
+def computed(choices: type[models.TextChoices], verbose_name: str) -> models.CharField:
+    """A code the registry derives (never typed): blank until its inputs are complete."""
+    field = coded(choices, verbose_name, missing=False)
+    field.editable = False
+    return field
+
+
+def with_unit(field: models.Field, unit: str) -> models.Field:
+    field.unit = unit
+    return field
+
+
 def answer(verbose_name: str, *, help_text: str = "") -> models.CharField:
     """yes / no / unknown / not done / not applicable, or blank."""
     return coded(YesNo, verbose_name, help_text=help_text)

@@ -10,6 +10,7 @@ from .fields import (
     answer,
     classify,
     coded,
+    computed,
     crf_model,
     date_field,
     free_text,
@@ -172,14 +173,14 @@ class HaematologicalDisease(SectionOfCase):
     vexas_documented = answer("VEXAS documented")
 
     # Derived on save (crf.services), with the rule versions.
-    cytogenetic_risk = coded(CytogeneticRisk, "IPSS-R cytogenetic group", missing=False)
+    cytogenetic_risk = computed(CytogeneticRisk, "IPSS-R cytogenetic group")
     ipssr_score = models.FloatField("IPSS-R", null=True, blank=True, editable=False)
-    ipssr_category = coded(IpssrCategory, "IPSS-R category", missing=False)
+    ipssr_category = computed(IpssrCategory, "IPSS-R category")
     ipssr_lower_risk = models.BooleanField("lower-risk (IPSS-R ≤ 3.5)", null=True, editable=False)
     ipssra_score = models.FloatField("IPSS-RA", null=True, blank=True, editable=False)
-    who2022_computed = coded(Who2022, "WHO 2022, computed", missing=False)
-    cmml_subtype_computed = coded(CmmlSubtype, "CMML subtype, computed", missing=False)
-    who2016_computed = coded(Who2016, "WHO 2016, computed", missing=False)
+    who2022_computed = computed(Who2022, "WHO 2022, computed")
+    cmml_subtype_computed = computed(CmmlSubtype, "CMML subtype, computed")
+    who2016_computed = computed(Who2016, "WHO 2016, computed")
     classification_disagrees = models.BooleanField(
         "recorded classification disagrees with computed", null=True, editable=False
     )
@@ -268,7 +269,7 @@ class NgsTest(RowOfCase):
     genes_count = models.PositiveSmallIntegerField("number of genes", null=True, blank=True)
     result = coded(NgsResult, "result")
     # Derived for skin tests: a variant shared with a blood/marrow test of the same case.
-    concordance = coded(Concordance, "clonal concordance with blood/marrow", missing=False)
+    concordance = computed(Concordance, "clonal concordance with blood/marrow")
     # Gene symbols written by the registry, not typed text.
     shared_genes = classify(models.CharField(max_length=200, blank=True, editable=False), CLINICAL)
 

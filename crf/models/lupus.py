@@ -8,6 +8,7 @@ from .fields import (
     TestResult,
     answer,
     coded,
+    computed,
     crf_model,
     date_field,
     free_text,
@@ -15,6 +16,7 @@ from .fields import (
     only_when,
     required_when,
     result,
+    with_unit,
 )
 
 
@@ -122,7 +124,7 @@ class SliccCriteria(SectionOfCase):
     direct_coombs = answer("direct Coombs (without haemolytic anaemia)")
     biopsy_proven_nephritis = answer("biopsy-proven lupus nephritis")
 
-    classification = coded(Classification, "SLICC 2012 classification", missing=False)
+    classification = computed(Classification, "SLICC 2012 classification")
     clinical_count = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     immunological_count = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     rule_version = rule_version_field()
@@ -182,9 +184,9 @@ class EularAcrCriteria(SectionOfCase):
     anti_dsdna_or_anti_sm = answer("anti-dsDNA or anti-Sm")
 
     # Derived; the entry criterion reads the ANA titre of the serology at LE diagnosis.
-    entry_criterion = coded(Classification, "entry criterion (ANA ≥ 1:80)", missing=False)
+    entry_criterion = computed(Classification, "entry criterion (ANA ≥ 1:80)")
     points = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
-    classification = coded(Classification, "EULAR/ACR 2019 classification", missing=False)
+    classification = computed(Classification, "EULAR/ACR 2019 classification")
     rule_version = rule_version_field()
 
     class Meta:
@@ -394,9 +396,13 @@ class SerologyPanel(RowOfCase):
     lupus_anticoagulant = result("lupus anticoagulant")
     direct_coombs = result("direct Coombs")
     c3, c3_missing = measurement("C3", unit="g/L", maximum=10)
-    c3_lower_limit = models.FloatField("C3 lower limit of normal (g/L)", null=True, blank=True)
+    c3_lower_limit = with_unit(
+        models.FloatField("C3 lower limit of normal (g/L)", null=True, blank=True), "g/L"
+    )
     c4, c4_missing = measurement("C4", unit="g/L", maximum=5)
-    c4_lower_limit = models.FloatField("C4 lower limit of normal (g/L)", null=True, blank=True)
+    c4_lower_limit = with_unit(
+        models.FloatField("C4 lower limit of normal (g/L)", null=True, blank=True), "g/L"
+    )
     # Derived: below the laboratory's lower limit.
     low_c3 = models.BooleanField(null=True, editable=False)
     low_c4 = models.BooleanField(null=True, editable=False)

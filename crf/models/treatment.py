@@ -8,6 +8,7 @@ from .fields import (
     QUASI_IDENTIFIER,
     classify,
     coded,
+    computed,
     crf_model,
     date_field,
     date_order,
@@ -155,7 +156,7 @@ class LupusResponse(models.Model):
         QUASI_IDENTIFIER,
     )
     # Derived from the SLEDAI items; flags a recorded category that disagrees.
-    derived = coded(LupusResponseCategory, "lupus response, derived", missing=False)
+    derived = computed(LupusResponseCategory, "lupus response, derived")
     disagrees = models.BooleanField(null=True, editable=False)
     rule_version = rule_version_field()
 
