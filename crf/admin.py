@@ -99,7 +99,7 @@ class CrfAdmin(NotFoundAdminMixin, admin.ModelAdmin):
         if self.model is Identity:
             # Identity has its own rule: the owning centre's investigators, whatever else.
             return qs.filter(pk__in=identities_visible_to(request.user).values("pk"))
-        return qs
+        return qs.filter(**{f"{case_lookup(self.model)}__in": cases_visible_to(request.user)})
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         related = db_field.related_model

@@ -451,7 +451,8 @@ def _plan_treatments(rng: random.Random, ps: list[Patient]) -> None:
 
     def deal_regimen(regimen: str, pool: Sequence[Patient], responses: dict[str, int]) -> None:
         labels = _deal(rng, sum(responses.values()), responses)
-        for p, response in zip(_pick(rng, pool, len(labels)), labels, strict=True):
+        # Not strict: a small pool (e.g. no del(20q) left for lenalidomide) gets fewer.
+        for p, response in zip(_pick(rng, pool, len(labels)), labels, strict=False):
             p.lupus_regimens.append((regimen, response))
 
     sle = [p for p in ps if p.le_type == "sle"]
@@ -474,7 +475,7 @@ def _plan_treatments(rng: random.Random, ps: list[Patient]) -> None:
         ("topical_tacrolimus", {"no_response": 5}),
     ):
         labels = _deal(rng, sum(responses.values()), responses)
-        for p, response in zip(_pick(rng, skin, len(labels)), labels, strict=True):
+        for p, response in zip(_pick(rng, skin, len(labels)), labels, strict=False):
             p.topical.append((regimen, response))
 
 
@@ -694,7 +695,7 @@ def build_patient(
             case=case, sex=p.sex, le_diagnosis_date=t.le, last_followup_date=t.end,
             vital_status="dead" if dead else ("lost" if lost else "alive"),
             death_date=t.end if dead else None, death_cause=p.death_cause,
-            death_cause_detail=DEATH_DETAIL.get(p.death_cause, ""),
+            death_cause_detail=DEATH_DETAIL.get((p.death_cause, p.evolution == "aml"), ""),
         )
     )  # fmt: skip
     active = _active_at_diagnosis(rng, p)
@@ -708,11 +709,12 @@ def build_patient(
     return case
 
 
-DEATH_DETAIL = {
-    "sepsis": "Septic shock",
-    "haematological_progression": "Transformation to acute myeloid leukaemia",
-    "bleeding": "Intracranial haemorrhage with severe thrombocytopenia",
-    "cardiac": "Congestive heart failure",
+DEATH_DETAIL = {  # (cause, evolved to AML)
+    ("sepsis", False): "Septic shock",
+    ("haematological_progression", True): "Transformation to acute myeloid leukaemia",
+    ("haematological_progression", False): "Progression of the MDS/CMML",
+    ("bleeding", False): "Intracranial haemorrhage with severe thrombocytopenia",
+    ("cardiac", False): "Congestive heart failure",
 }
 
 
@@ -1100,6 +1102,7 @@ def _build_ngs(
         vaf = (
             rng.uniform(1.5, 4) if p.skin_ngs == "low_vaf" else rng.uniform(0.3, 0.9) * variant.vaf
         )
+        vaf = max(1.2, vaf)  # at or below 1% it would read as a fraction (crf.validation)
         batch.add(
             NgsVariant(
                 test=skin, gene=variant.gene, hgvs_c=variant.hgvs_c, hgvs_p=variant.hgvs_p,

@@ -12,12 +12,8 @@ from django.db.models import Model
 
 from registry.audit import audit_context
 
-from .models import CentralReview
 from .models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON, Case
 from .validation import Finding, case_of, link_to_case, validate
-
-# Set by the view from the request, never chosen from a list of every account.
-SET_BY_VIEW: dict[type[Model], tuple[str, ...]] = {CentralReview: ("reviewed_by",)}
 
 
 class CrfModelForm(forms.ModelForm):
@@ -51,8 +47,7 @@ class CrfModelForm(forms.ModelForm):
         # Choices of related rows come from this case only, never from other centres.
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
-                related = field.queryset.model
-                if any(f.name == "case" for f in related._meta.fields):
+                if link_to_case(field.queryset.model) == "case":
                     field.queryset = (
                         field.queryset.filter(case=self.case)
                         if self.case is not None
@@ -117,7 +112,7 @@ class CrfModelForm(forms.ModelForm):
             metadata["reason"] = reason
         if self.warnings:
             metadata["acknowledged_warnings"] = sorted({f.rule for f in self.warnings})
-        if not commit or not metadata:
+        if not commit or not metadata:  # commit=False: the caller saves in its audit_context
             return super().save(commit)
         # A context row of its own, inheriting the request's source and user: the change
         # carries its reason and the warnings the user confirmed.
@@ -130,9 +125,5 @@ def section_form_for(model: type[Model]) -> type[CrfModelForm]:
     """The CrfModelForm of a section: its editable fields (derived ones are editable=False),
     without the link to the case, which the view sets."""
     link = link_to_case(model)
-    exclude = [
-        f.name
-        for f in model._meta.fields
-        if not f.editable or f.name == link or f.name in SET_BY_VIEW.get(model, ())
-    ]
+    exclude = [f.name for f in model._meta.fields if not f.editable or f.name == link]
     return forms.modelform_factory(model, form=CrfModelForm, exclude=exclude)

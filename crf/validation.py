@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -117,7 +118,7 @@ class Context:
 
     def number(self, name: str) -> float | None:
         value = self.get(name)
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        is_number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
         return float(value) if is_number else None
 
     def day(self, name: str) -> date | None:
@@ -249,6 +250,27 @@ def physical_bounds(ctx: Context) -> Iterator[Finding]:
             f"{ctx.quantity(field.name, value)} is outside {span}: enter a value in that range "
             f"(in {field.unit}).",
         )
+
+
+@rule()
+def related_rows_in_case(ctx: Context) -> Iterator[Finding]:
+    """A link to another row (NGS test → biopsy, response → SLEDAI-2K, adverse event →
+    treatment) must stay inside the case: the API and the import have no filtered choices."""
+    if ctx.case is None:
+        return
+    own_link = link_to_case(ctx.model)
+    for field in ctx.model._meta.concrete_fields:
+        related = field.related_model
+        if field.name == own_link or related is None or link_to_case(related) != "case":
+            continue
+        row = ctx.get(field.name)
+        if row is not None and row.case_id != ctx.case.pk:
+            yield ctx.error(
+                field.name,
+                "link.other_case",
+                f"{ctx.label(field.name)} belongs to another case: choose one of this case's "
+                f"{related._meta.verbose_name_plural}.",
+            )
 
 
 def _dates(model: type[Model]) -> list[models.Field]:
@@ -480,7 +502,7 @@ def cmml_needs_monocytosis(ctx: Context) -> Iterator[Finding]:
     why = "CMML needs monocytosis (≥ 0.5 ×10⁹/L and ≥ 10% of WBC)"
     fix = "check the count and its unit, or set the disease to MDS"
     monocytes, pct, wbc = _plain(ctx, "monocytes"), _plain(ctx, "monocytes_pct"), _plain(ctx, "wbc")
-    if monocytes is not None and monocytes < 0.05:
+    if monocytes is not None and monocytes < 0.5:
         yield ctx.error(
             "monocytes",
             "cmml.monocytosis",
@@ -595,12 +617,6 @@ def skin_test_links_biopsy(ctx: Context) -> Iterator[Finding]:
             "ngs.skin_biopsy",
             f"{ctx.label('skin_biopsy')} is not linked for a skin sample: link the biopsy that "
             "was sequenced (add it in section 7 first), or confirm to keep it unlinked.",
-        )
-    if biopsy is not None and ctx.case is not None and biopsy.case_id != ctx.case.pk:
-        yield ctx.error(
-            "skin_biopsy",
-            "ngs.skin_biopsy",
-            f"{ctx.label('skin_biopsy')} belongs to another case: link a biopsy of this case.",
         )
 
 
@@ -806,6 +822,7 @@ RULE_CODES = frozenset(
         "control.haematological_section",
         "control.haematological_treatment",
         "ngs.skin_biopsy",
+        "link.other_case",
         "hgvs.c_format",
         "hgvs.p_format",
         "gene.symbol",

@@ -111,7 +111,7 @@ class MembershipAdmin(AccountsAdmin):
     autocomplete_fields = ("user",)
 
 
-class RegistryEventsAdmin(EventsAdmin):
+class RegistryEventsAdmin(NotFoundAdminMixin, EventsAdmin):
     """pghistory's network-wide events list, for registry administrators only, without identity.
 
     The stock admin lists every event of every centre, identity rows included, to any

@@ -72,7 +72,9 @@ def coded(
     )
 
 
-def computed(choices: type[models.TextChoices], verbose_name: str) -> models.CharField:
+def computed(
+    choices: type[models.TextChoices] | list[tuple[str, str]], verbose_name: str
+) -> models.CharField:
     """A code the registry derives (never typed): blank until its inputs are complete."""
     field = coded(choices, verbose_name, missing=False)
     field.editable = False
@@ -135,28 +137,27 @@ def free_text(verbose_name: str, *, max_length: int = 500, help_text: str = "") 
 
 
 def _measurement_constraints(model) -> list[models.CheckConstraint]:
-    """Per measured field: value and missing reason never coexist; value within bounds."""
+    """Per measured field, one check (one query when a form validates it): either no value,
+    or a value within bounds and no missing reason."""
     prefix = model._meta.model_name
     constraints = []
     for field in model._meta.local_fields:
         if not hasattr(field, "bounds"):
             continue
         name, (minimum, maximum) = field.name, field.bounds
-        bound = Q(**{f"{name}__gte": minimum})
+        valid = Q(**{f"{name}_missing": "", f"{name}__gte": minimum})
         if maximum is not None:
-            bound &= Q(**{f"{name}__lte": maximum})
-        constraints += [
+            valid &= Q(**{f"{name}__lte": maximum})
+        constraints.append(
             models.CheckConstraint(
-                name=f"{prefix}_{name}_vm",
-                condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}_missing": ""}),
-                violation_error_message=f"{name}: give a value or a missing reason, not both.",
-            ),
-            models.CheckConstraint(
-                name=f"{prefix}_{name}_rng",
-                condition=Q(**{f"{name}__isnull": True}) | bound,
-                violation_error_message=f"{name}: must be within {minimum}–{maximum}.",
-            ),
-        ]
+                name=f"{prefix}_{name}_valid",
+                condition=Q(**{f"{name}__isnull": True}) | valid,
+                violation_error_message=(
+                    f"{field.verbose_name}: give a value within {minimum}–{maximum} "
+                    f"or a reason it is missing, not both."
+                ),
+            )
+        )
     return constraints
 
 

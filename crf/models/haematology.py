@@ -36,7 +36,11 @@ class Who2022(models.TextChoices):
     MDS_F = "mds_f", "MDS-f"
     CMML_1 = "cmml_1", "CMML-1"
     CMML_2 = "cmml_2", "CMML-2"
-    AML = "aml", "AML (≥ 20% blasts)"
+
+
+# What the rules can compute includes AML (≥ 20% blasts), which is not MDS/CMML and so not a
+# recordable classification at diagnosis (record it as an evolution event).
+WHO2022_COMPUTED = [*Who2022.choices, ("aml", "AML (≥ 20% blasts)")]
 
 
 class CmmlSubtype(models.TextChoices):
@@ -178,7 +182,7 @@ class HaematologicalDisease(SectionOfCase):
     ipssr_category = computed(IpssrCategory, "IPSS-R category")
     ipssr_lower_risk = models.BooleanField("lower-risk (IPSS-R ≤ 3.5)", null=True, editable=False)
     ipssra_score = models.FloatField("IPSS-RA", null=True, blank=True, editable=False)
-    who2022_computed = computed(Who2022, "WHO 2022, computed")
+    who2022_computed = computed(WHO2022_COMPUTED, "WHO 2022, computed")
     cmml_subtype_computed = computed(CmmlSubtype, "CMML subtype, computed")
     who2016_computed = computed(Who2016, "WHO 2016, computed")
     classification_disagrees = models.BooleanField(
@@ -320,8 +324,8 @@ class NgsVariant(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="variant_gene_symbol",
-                condition=Q(gene__regex=r"^[A-Z][A-Z0-9-]{0,19}$"),
-                violation_error_message="gene must be an HGNC symbol in capitals, e.g. TET2.",
+                condition=Q(gene__regex=r"^[A-Z][A-Za-z0-9-]{0,19}$"),
+                violation_error_message="gene must be an HGNC symbol, e.g. TET2 or C9orf72.",
             ),
             models.CheckConstraint(
                 name="variant_hgvs_c_format",

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from .base import RowOfCase, SectionOfCase, rule_version_field
 from .fields import (
+    MISSING_CODES,
     TestResult,
     answer,
     coded,
@@ -73,7 +74,7 @@ class LupusProfile(SectionOfCase):
             models.CheckConstraint(
                 name="lupusprofile_class_needs_nephritis",
                 condition=Q(nephritis_class="")
-                | Q(nephritis_class__in=["unknown", "not_done"])
+                | Q(nephritis_class__in=sorted(MISSING_CODES))
                 | Q(renal="yes"),
                 violation_error_message="A nephritis class needs renal involvement = yes.",
             ),

@@ -100,8 +100,9 @@ def test_warnings_block_the_first_submit_until_acknowledged(haem):
 def test_reason_for_change_is_required_once_submitted(haem):
     haem.case.status = "submitted"
     haem.case.save()
-    data = post_data(HaemForm, haem.__class__.objects.get(pk=haem.pk), hb=10.8)
-    form = HaemForm(data, instance=HaematologicalDisease.objects.get(pk=haem.pk))
+    haem = HaematologicalDisease.objects.get(pk=haem.pk)  # its case read back from the database
+    data = post_data(HaemForm, haem, hb=10.8)
+    form = HaemForm(data, instance=haem)
     assert not form.is_valid()
     [message] = form.errors["reason_for_change"]
     assert f"case {haem.case.code} is submitted" in message
@@ -114,7 +115,7 @@ def test_reason_for_change_is_required_once_submitted(haem):
     reason = "Corrected from the laboratory report"
     form = HaemForm({**data, "reason_for_change": reason}, instance=haem)
     assert form.is_valid(), form.errors
-    with audit_context(source="web", user=None):
+    with audit_context(source="web"):
         form.save()
     assert HaematologicalDisease.objects.get(pk=haem.pk).hb == 10.8
     metadata = last_context(haem)

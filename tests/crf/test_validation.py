@@ -22,6 +22,7 @@ from crf.models import (
     NgsVariant,
     SerologyPanel,
     SkinBiopsy,
+    SledaiAssessment,
     Treatment,
 )
 from crf.validation import (
@@ -438,13 +439,24 @@ def test_skin_ngs_should_link_a_biopsy_of_the_same_case(case_a, case_b):
     assert validate(NgsTest, {"tissue": "skin", "skin_biopsy": own}, case=case_a) == []
     assert validate(NgsTest, {"tissue": "bone_marrow"}, case=case_a) == []
 
+
+def test_links_to_rows_of_another_case_are_errors(case_a, case_b):
     foreign = SkinBiopsyFactory(case=case_b)
     finding = only(
         validate(NgsTest, {"tissue": "skin", "skin_biopsy": foreign}, case=case_a),
-        "ngs.skin_biopsy",
+        "link.other_case",
     )
     assert (finding.severity, finding.field) == (ERROR, "skin_biopsy")
-    assert "belongs to another case" in finding.message
+    assert finding.message == (
+        "Skin biopsy belongs to another case: choose one of this case's skin biopsies."
+    )
+    treatment = TreatmentFactory(case=case_a, started_on=date(2018, 6, 1))
+    other_sledai = SledaiAssessment.objects.create(case=case_b, context="response")
+    response = {"treatment": treatment, "sledai": other_sledai}
+    finding = only(validate(LupusResponse, response), "link.other_case")  # case from treatment
+    assert finding.field == "sledai"
+    own_sledai = SledaiAssessment.objects.create(case=case_a, context="response")
+    assert validate(LupusResponse, {**response, "sledai": own_sledai}) == []
 
 
 def test_lupus_response_needs_treatment_started_before_assessment(case_a):

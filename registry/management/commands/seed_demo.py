@@ -60,7 +60,8 @@ class Command(BaseCommand):
         widths = [max(len(row[i]) for row in (header, *lines)) for i in range(3)]
 
         def fmt(row: tuple[str, str, str]) -> str:
-            return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            return "  ".join(cells).rstrip()
 
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("Demo accounts"))
