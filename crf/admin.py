@@ -14,13 +14,14 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models import F, ForeignKey, Model, QuerySet
 from django.db.models.query import EmptyQuerySet
 from django.http import HttpRequest, HttpResponse
 from pghistory.models import Events
 
 from crf.models import CRF_MODELS, Case, CentralReview, Identity
 from crf.models.case import READ_ONLY_STATUSES
+from crf.services import case_recompute
 from registry.access import (
     can_edit_case,
     can_review_pathology,
@@ -149,6 +150,23 @@ class CrfAdmin(NotFoundAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A case is withdrawn, never deleted; its rows follow the edit rule.
         return self.model is not Case and self._writes(request, obj)
+
+    # ---- writes: the bookkeeping of crf.services.section_save ----
+
+    def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        self._case_changed(case_of(obj))
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        case = case_of(obj)
+        super().delete_model(request, obj)
+        self._case_changed(case)
+
+    @staticmethod
+    def _case_changed(case: Case) -> None:
+        # Forms opened before this edit now see a conflict; derived values follow the data.
+        Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+        case_recompute(case=case)
 
     def get_actions(self, request: HttpRequest) -> dict:
         # Bulk delete checks permission once, not per case: locked cases would be deletable.

@@ -150,8 +150,8 @@ class _ContextFollowsUser:
 
     def __setattr__(self, attr: str, value: Any) -> None:
         super().__setattr__(attr, value)
-        current = _current()
-        if attr == "user" and current is not None:
+        current = _current() if attr == "user" else None
+        if current is not None:
             who = user_metadata(value)
             if any(current.metadata.get(key) != val for key, val in who.items()):
                 pghistory.runtime._tracker.value = pghistory.runtime.Context(

@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from registry.audit import trackers
+
 
 class Role(models.TextChoices):
     INVESTIGATOR = "investigator", "Centre investigator"
@@ -23,7 +25,7 @@ CENTRE_ROLES = frozenset({Role.INVESTIGATOR})
 NETWORK_ROLES = frozenset(set(Role) - CENTRE_ROLES)
 
 
-@pghistory.track()
+@pghistory.track(*trackers())
 class Centre(models.Model):
     code = models.SlugField(
         max_length=20, unique=True, help_text="Short stable code, e.g. 'PAR-SA'."
@@ -40,7 +42,7 @@ class Centre(models.Model):
         return f"{self.code} – {self.name}"
 
 
-@pghistory.track(exclude=["password", "last_login"])
+@pghistory.track(*trackers(), exclude=["password", "last_login"])
 class User(AbstractUser):
     """A person with an account. Roles come from memberships, not from Django groups."""
 
@@ -48,7 +50,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-@pghistory.track()
+@pghistory.track(*trackers())
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)

@@ -162,17 +162,20 @@ def _measurement_constraints(model) -> list[models.CheckConstraint]:
 
 
 def crf_model(*, section: str):
-    """Declare a CRF model: its CRF section, trigger-based audit, and measurement constraints.
+    """Declare a CRF model: its CRF section, trigger-based audit (insert, update, delete),
+    and measurement constraints.
 
     The model's Meta must declare `constraints` (possibly empty) so migrations see the
     generated ones.
     """
     import pghistory
 
+    from registry.audit import trackers
+
     def decorate(model):
         model.crf_section = section
         model._meta.constraints = [*model._meta.constraints, *_measurement_constraints(model)]
-        return pghistory.track()(model)
+        return pghistory.track(*trackers())(model)
 
     return decorate
 

@@ -138,7 +138,8 @@ REST_FRAMEWORK = {
 
 # Audit: event tables refuse UPDATE and DELETE (a trigger, so even the table owner is refused).
 PGHISTORY_APPEND_ONLY = True
-PGHISTORY_MIDDLEWARE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Each event carries the time of its own statement, not of its transaction's start.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 
 # Celery: eager (in-process) unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -8,3 +8,5 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-registry-key")
 DATABASES = {"default": database_from_env_or_embedded()}
 ALLOW_DEMO_DATA = True
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -376,6 +376,19 @@ def test_investigator_edits_own_open_case_rows(client, request, world):
     assert response.status_code == 302, response.context["adminform"].form.errors
 
 
+def test_admin_edit_bumps_the_version_and_recomputes_derived_values(client, request, world):
+    login(client, request, "investigator_a")
+    identity, case = world["a"][crf.Identity], world["a"][crf.Case]
+    data = {**change_payload(client, crf.Identity, identity.pk), "date_of_birth": "1960-03-14"}
+
+    response = client.post(url(crf.Identity, "change", identity.pk), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    demographics = crf.Demographics.objects.get(case=case)
+    assert demographics.age_at_le_diagnosis == 58  # born 1960-03-14, LE on 2018-05-02
+    assert crf.Case.objects.get(pk=case.pk).version == case.version + 1
+
+
 @pytest.mark.parametrize(
     ("role_name", "model"),
     [
