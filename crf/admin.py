@@ -1,27 +1,27 @@
 """Admin for every CRF model, scoped through `registry.access` like every other page.
 
-Each model reaches its case by one path of non-null relations (`case`, `test__case`,
-`biopsy__case`, `treatment__case`), derived once from the model. Querysets, object views,
+Each model reaches its case by the path it declares (`crf.models.base.path_to_case`:
+`case`, `test__case`, `biopsy__case`, `treatment__case`). Querysets, object views,
 foreign-key choices and autocomplete all filter along it, so a record of a case the user
-may not see answers 404, exactly like a missing id.
+may not see answers 404, exactly like a missing id. Saves and deletes go through
+`crf.services`, like every other writer: validation, reason for change, audit, recompute.
 """
 
 from __future__ import annotations
 
-from functools import cache, reduce
-
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ImproperlyConfigured
-from django.db.models import F, ForeignKey, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.query import EmptyQuerySet
 from django.http import HttpRequest, HttpResponse
 from pghistory.models import Events
 
+from crf.forms import CrfModelForm
 from crf.models import CRF_MODELS, Case, CentralReview, Identity
-from crf.models.case import READ_ONLY_STATUSES
-from crf.services import case_recompute
+from crf.models.base import case_lookup, case_of, path_to_case
+from crf.models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON
+from crf.services import case_create, section_delete, section_save
 from registry.access import (
     can_edit_case,
     can_review_pathology,
@@ -30,31 +30,8 @@ from registry.access import (
     investigator_centre_ids,
 )
 from registry.admin import NotFoundAdminMixin
+from registry.audit import Source
 from registry.models import Centre
-
-
-@cache
-def path_to_case(model: type[Model]) -> tuple[str, ...]:
-    """Field names from `model` to its Case: () for Case, ("test", "case") for NgsVariant."""
-    if model is Case:
-        return ()
-    links = [
-        f
-        for f in model._meta.concrete_fields
-        if isinstance(f, ForeignKey) and not f.null and f.related_model in CRF_MODELS
-    ]
-    # A direct link to the case wins over one through another row (AdverseEvent.case).
-    for field in sorted(links, key=lambda f: f.related_model is not Case):
-        return (field.name, *path_to_case(field.related_model))
-    raise ImproperlyConfigured(f"{model._meta.label} has no non-null path to its case.")
-
-
-def case_lookup(model: type[Model]) -> str:
-    return "__".join(path_to_case(model)) or "pk"
-
-
-def case_of(obj: Model) -> Case:
-    return reduce(getattr, path_to_case(type(obj)), obj)
 
 
 def in_cases(model: type[Model], cases: QuerySet) -> QuerySet:
@@ -80,6 +57,7 @@ def can_write(user, model: type[Model], case: Case) -> bool:
 class CrfAdmin(NotFoundAdminMixin, admin.ModelAdmin):
     """Base admin of every CRF model; subclasses only add presentation."""
 
+    form = CrfModelForm
     list_per_page = 50
     object_history_template = "admin/crf/object_history.html"
 
@@ -148,25 +126,30 @@ class CrfAdmin(NotFoundAdminMixin, admin.ModelAdmin):
         return self._writes(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        # A case is withdrawn, never deleted; its rows follow the edit rule.
-        return self.model is not Case and self._writes(request, obj)
+        # A case is withdrawn, never deleted. A row of a submitted case needs a reason for its
+        # deletion, which the admin's confirmation page cannot ask: delete it from the CRF.
+        if self.model is Case:
+            return False
+        if obj is not None and case_of(obj).status in STATUSES_NEEDING_REASON:
+            return False
+        return self._writes(request, obj)
 
-    # ---- writes: the bookkeeping of crf.services.section_save ----
+    # ---- writes: through crf.services, the one write path ----
 
     def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        self._case_changed(case_of(obj))
+        if isinstance(obj, Case) and not change:
+            case_create(user=request.user, case=obj, source=Source.ADMIN)
+            return
+        section_save(
+            user=request.user,
+            instance=obj,
+            reason=form.cleaned_data.get("reason_for_change", ""),
+            acknowledged=form.acknowledged,
+            source=Source.ADMIN,
+        )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        case = case_of(obj)
-        super().delete_model(request, obj)
-        self._case_changed(case)
-
-    @staticmethod
-    def _case_changed(case: Case) -> None:
-        # Forms opened before this edit now see a conflict; derived values follow the data.
-        Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
-        case_recompute(case=case)
+        section_delete(user=request.user, instance=obj, source=Source.ADMIN)
 
     def get_actions(self, request: HttpRequest) -> dict:
         # Bulk delete checks permission once, not per case: locked cases would be deletable.

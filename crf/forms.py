@@ -10,10 +10,12 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 
-from registry.audit import audit_context
+from registry.audit import Source
 
+from .models.base import case_of, link_to_case
 from .models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON, Case
-from .validation import Finding, case_of, link_to_case, validate
+from .services import reason_needed, section_save
+from .validation import Finding, validate
 
 
 class CrfModelForm(forms.ModelForm):
@@ -21,8 +23,8 @@ class CrfModelForm(forms.ModelForm):
 
     `clean()` runs `crf.validation.validate`: errors become field errors (non-field when the
     field is not on the form), warnings land on `self.warnings` and block the save until
-    `acknowledge_warnings` is ticked. `save()` records the reason and the confirmed warnings
-    in the audit context, inheriting the request's (or command's, task's) source and user.
+    `acknowledge_warnings` is ticked. `save_as(user)` saves through `crf.services.section_save`
+    with the reason and the confirmed warnings.
     """
 
     reason_for_change = forms.CharField(
@@ -44,23 +46,17 @@ class CrfModelForm(forms.ModelForm):
         self._link = link_to_case(self._meta.model)
         if self._link == "case" and self.case is not None and self.instance.case_id is None:
             self.instance.case = self.case
-        # Choices of related rows come from this case only, never from other centres.
-        for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
-                if link_to_case(field.queryset.model) == "case":
-                    field.queryset = (
-                        field.queryset.filter(case=self.case)
-                        if self.case is not None
-                        else field.queryset.none()
-                    )
+        # Choices of related rows come from this case only. Without a case yet (an admin add
+        # view), the caller's querysets stand: the admin scopes them to the user's cases.
+        if self.case is not None:
+            for field in self.fields.values():
+                if isinstance(field, forms.ModelChoiceField):
+                    if link_to_case(field.queryset.model) == "case":
+                        field.queryset = field.queryset.filter(case=self.case)
         if self.case is not None and self.case.status in STATUSES_NEEDING_REASON:
             reason = self.fields["reason_for_change"]
             reason.required = True
-            reason.error_messages["required"] = (
-                f"Give a reason for change: case {self.case.code} is "
-                f"{self.case.get_status_display().lower()}, so every edit is audited with its "
-                "reason (e.g. 'corrected from the laboratory report')."
-            )
+            reason.error_messages["required"] = reason_needed(self.case)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -69,6 +65,11 @@ class CrfModelForm(forms.ModelForm):
                 f"Case {self.case.code} is {self.case.get_status_display().lower()}: it can no "
                 "longer be edited — ask a coordinator if it must change."
             )
+        if self.case is None and cleaned.get(self._link) is not None:
+            # A new row whose case is chosen on the form (admin): its case decides now.
+            self.case = case_of(cleaned[self._link])
+            if self.case.status in STATUSES_NEEDING_REASON and not cleaned.get("reason_for_change"):
+                self.add_error("reason_for_change", reason_needed(self.case))
         model = self._meta.model
         names = {f.name for f in model._meta.concrete_fields}
         # A form field that failed its own cleaning counts as blank, not as its old value.
@@ -106,18 +107,28 @@ class CrfModelForm(forms.ModelForm):
                 errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(moved)
         super()._update_errors(errors)
 
+    @property
+    def acknowledged(self) -> list[str]:
+        """Rule codes of the warnings the user confirmed (kept in the audit context)."""
+        return sorted({f.rule for f in self.warnings})
+
+    def save_as(
+        self, user: Any, *, source: str = Source.WEB, expected_version: int | None = None
+    ) -> Model:
+        """Save through `crf.services.section_save`, the one write path of a CRF row."""
+        return section_save(
+            user=user,
+            instance=super().save(commit=False),
+            reason=self.cleaned_data.get("reason_for_change", ""),
+            expected_version=expected_version,
+            acknowledged=self.acknowledged,
+            source=source,
+        )
+
     def save(self, commit: bool = True) -> Model:
-        metadata: dict[str, Any] = {}
-        if reason := self.cleaned_data.get("reason_for_change"):
-            metadata["reason"] = reason
-        if self.warnings:
-            metadata["acknowledged_warnings"] = sorted({f.rule for f in self.warnings})
-        if not commit or not metadata:  # commit=False: the caller saves in its audit_context
-            return super().save(commit)
-        # A context row of its own, inheriting the request's source and user: the change
-        # carries its reason and the warnings the user confirmed.
-        with audit_context(**metadata):
-            return super().save(commit)
+        if commit:
+            raise TypeError("A CRF form saves through crf.services: call form.save_as(user).")
+        return super().save(commit=False)
 
 
 @cache

@@ -2,13 +2,16 @@
 
 Views, serializers, importers and tasks validate their input and call one of these:
 - `case_create`: a new case (and its identity) in the user's centre;
-- `section_save`: any section or repeating row of a case, conflict-safe;
+- `section_save` / `section_delete`: any section or repeating row of a case, validated,
+  conflict-safe, with a reason for change once the case is submitted;
 - `case_recompute`: store every derived value of a case with its rule version.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from collections.abc import Iterable
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F
 
@@ -26,7 +29,9 @@ from crf.models import (
     SledaiAssessment,
     SliccCriteria,
 )
+from crf.models.base import case_of
 from crf.models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON
+from crf.validation import validate
 from registry.access import (
     can_edit_case,
     can_review_pathology,
@@ -48,27 +53,51 @@ class EditConflict(Exception):
         self.expected, self.current = expected, current
 
 
-def case_of(instance: models.Model) -> Case:
-    """The case a section row belongs to, whatever its path (row, variant, review, response)."""
-    for path in ("case", "test", "biopsy", "treatment"):
-        if hasattr(instance, f"{path}_id"):
-            owner = getattr(instance, path)
-            return owner if isinstance(owner, Case) else case_of(owner)
-    raise TypeError(f"{type(instance).__name__} is not part of a case")
-
-
 @transaction.atomic
 def case_create(
-    *, user, centre, group: str, identity: dict | None = None, source: str = Source.WEB
+    *, user, case: Case, identity: dict | None = None, source: str = Source.WEB
 ) -> Case:
-    """Create a case in one of the user's centres, with its identity when given."""
-    if centre.pk not in investigator_centre_ids(user):
+    """Save a new case (built by the caller) in one of the user's centres, with its identity."""
+    if case.centre_id not in investigator_centre_ids(user):
         raise PermissionDenied("Only an investigator of this centre can create its cases.")
     with audit_context(source=source, user=user, reason="case created"):
-        case = Case.objects.create(centre=centre, group=group, created_by=user)
+        case.created_by = user
+        case.full_clean()
+        case.save()
         if identity:
+            Identity(case=case, **identity).full_clean(exclude=["case"])
             Identity.objects.create(case=case, **identity)
     return case
+
+
+def reason_needed(case: Case) -> str:
+    return (
+        f"Give a reason for change: case {case.code} is {case.get_status_display().lower()}, "
+        "so every edit is audited with its reason (e.g. 'corrected from the laboratory report')."
+    )
+
+
+def _case_for_write(user, instance: models.Model, *, reason: str, expected_version: int | None):
+    """Lock the row's case and check that this user may change it now, with this reason."""
+    case = Case.objects.select_for_update().get(pk=case_of(instance).pk)
+    if not may_write(user, case, instance):
+        raise PermissionDenied("You cannot edit this record.")
+    if expected_version is not None and expected_version != case.version:
+        raise EditConflict(expected=expected_version, current=case.version)
+    if case.status in STATUSES_NEEDING_REASON and not reason.strip():
+        raise ValidationError({"reason_for_change": reason_needed(case)})
+    return case
+
+
+def _refuse_validation_errors(instance: models.Model, case: Case) -> None:
+    """The shared rules (crf.validation) guard every writer: forms, admin, API, import."""
+    data = {f.name: getattr(instance, f.name) for f in instance._meta.concrete_fields}
+    errors: dict[str, list[str]] = {}
+    for finding in validate(type(instance), data, case=case, instance=instance):
+        if finding.is_error:
+            errors.setdefault(finding.field or NON_FIELD_ERRORS, []).append(finding.message)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -78,30 +107,50 @@ def section_save(
     instance: models.Model,
     reason: str = "",
     expected_version: int | None = None,
+    acknowledged: Iterable[str] = (),
     source: str = Source.WEB,
 ) -> models.Model:
     """Save a section row of a case the user may edit, then recompute the derived values.
 
     `expected_version` is the case version the user's form was built from: a mismatch
     raises EditConflict and nothing is written. After submission a reason is required.
+    Validation errors refuse the save; `acknowledged` lists the warning rules the user
+    confirmed, kept in the audit context.
     """
-    case = Case.objects.select_for_update().get(pk=case_of(instance).pk)
-    if not may_write(user, case, instance):
-        raise PermissionDenied("You cannot edit this record.")
-    if expected_version is not None and expected_version != case.version:
-        raise EditConflict(expected=expected_version, current=case.version)
-    if case.status in STATUSES_NEEDING_REASON and not reason.strip():
-        raise ValidationError(
-            {"reason_for_change": "Give a reason for change: this case is already submitted."}
-        )
+    case = _case_for_write(user, instance, reason=reason, expected_version=expected_version)
     if isinstance(instance, CentralReview):
         instance.reviewed_by = user
-    with audit_context(source=source, user=user, reason=reason):
-        instance.full_clean()
+    instance.full_clean()
+    _refuse_validation_errors(instance, case)
+    extra = {"acknowledged_warnings": sorted(acknowledged)} if acknowledged else {}
+    with audit_context(source=source, user=user, reason=reason, **extra):
         instance.save()
-        Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
-        case_recompute(case=case)
+        _case_changed(case)
     return instance
+
+
+@transaction.atomic
+def section_delete(
+    *,
+    user,
+    instance: models.Model,
+    reason: str = "",
+    expected_version: int | None = None,
+    source: str = Source.WEB,
+) -> None:
+    """Delete a section row (never a case: cases are withdrawn), audited with its reason."""
+    if isinstance(instance, Case):
+        raise PermissionDenied("A case is withdrawn with a reason, never deleted.")
+    case = _case_for_write(user, instance, reason=reason, expected_version=expected_version)
+    with audit_context(source=source, user=user, reason=reason):
+        instance.delete()
+        _case_changed(case)
+
+
+def _case_changed(case: Case) -> None:
+    # Forms opened before this write now see a conflict; derived values follow the data.
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+    case_recompute(case=case)
 
 
 def may_write(user, case: Case, instance: models.Model) -> bool:

@@ -44,6 +44,7 @@ from .models import (
     SerologyPanel,
     Treatment,
 )
+from .models.base import case_of, link_to_case
 from .models.fields import MISSING_CODES
 from .models.haematology import MYELOID_GENES
 
@@ -62,35 +63,6 @@ class Finding:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
-
-
-# Rows that reach their case through a parent rather than a `case` field.
-PARENT_LINK: dict[type[Model], str] = {
-    NgsVariant: "test",
-    LupusResponse: "treatment",
-    HaematologicalResponse: "treatment",
-    CentralReview: "biopsy",
-}
-
-
-def link_to_case(model: type[Model]) -> str | None:
-    """The field tying a row to its case: `case`, or its parent link (variant → test)."""
-    if any(f.name == "case" for f in model._meta.fields):
-        return "case"
-    return PARENT_LINK.get(model)
-
-
-def case_of(obj: Model | None) -> Case | None:
-    """The case a row belongs to, following parent links; None when not yet attached."""
-    if obj is None or isinstance(obj, Case):
-        return obj
-    link = link_to_case(type(obj))
-    if link is None:
-        return None
-    try:
-        return case_of(getattr(obj, link))
-    except ObjectDoesNotExist:  # link not set yet
-        return None
 
 
 # ---- the rule registry -------------------------------------------------------------------

@@ -29,7 +29,10 @@ def _memberships(user) -> list[tuple[str, int | None]]:
     cached = getattr(user, "_registry_memberships", None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user=user, is_active=True).values_list("role", "centre_id")
+            Membership.objects.filter(user=user, is_active=True)
+            # A deactivated centre's investigators lose access; its cases stay network-visible.
+            .exclude(role=Role.INVESTIGATOR, centre__is_active=False)
+            .values_list("role", "centre_id")
         )
         user._registry_memberships = cached
     return cached

@@ -6,13 +6,11 @@ registry administrators manage centres, users and memberships; nobody else does.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from pghistory.admin import EventsAdmin
-from pghistory.models import Events
 
 from registry.access import can_manage_accounts
 from registry.models import Centre, Membership, User
@@ -131,21 +129,3 @@ class RegistryEventsAdmin(NotFoundAdminMixin, EventsAdmin):
 
         # Filters outside the aggregate, so `?event_model=crf.identityevent` cannot undo it.
         return super().get_queryset(request).exclude(pgh_obj_model=Identity._meta.label)
-
-
-def _scope_pghistory_events_admin() -> None:
-    """Make pghistory register RegistryEventsAdmin instead of its unscoped EventsAdmin.
-
-    `pghistory.admin` registers `config.admin_class()` in its AppConfig.ready(), which runs
-    after admin autodiscovery imported this module: unregistering here would fail. Its hook
-    is the PGHISTORY_ADMIN_CLASS setting; it belongs in settings/base.py and is set here
-    only while that file is not ours to edit.
-    """
-    if admin.site.is_registered(Events):  # pghistory.admin got ready before us
-        admin.site.unregister(Events)
-        admin.site.register(Events, RegistryEventsAdmin)
-    elif not hasattr(settings, "PGHISTORY_ADMIN_CLASS"):
-        settings.PGHISTORY_ADMIN_CLASS = RegistryEventsAdmin
-
-
-_scope_pghistory_events_admin()

@@ -1,6 +1,39 @@
 """What every section row shares: its case, and where the derived values came from."""
 
+from functools import reduce
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+
+
+def link_to_case(model: type[models.Model]) -> str | None:
+    """The field tying a row to its case (`case`, or a parent: variant → `test`), else None."""
+    return getattr(model, "case_link", None)
+
+
+def path_to_case(model: type[models.Model]) -> tuple[str, ...]:
+    """Relation names from a CRF model to its case: () for Case, ("case",), ("test", "case").
+
+    Each model names its link in `case_link`; access scoping, validation, audit trails and
+    services all follow this one declaration.
+    """
+    link = link_to_case(model)
+    if link is None:
+        return ()
+    return (link, *path_to_case(model._meta.get_field(link).related_model))
+
+
+def case_lookup(model: type[models.Model]) -> str:
+    """The ORM lookup from `model` to its case's primary key: "case", "test__case", "pk"."""
+    return "__".join(path_to_case(model)) or "pk"
+
+
+def case_of(instance: models.Model):
+    """The case a row belongs to, or None while its link is not set yet."""
+    try:
+        return reduce(getattr, path_to_case(type(instance)), instance)
+    except ObjectDoesNotExist:
+        return None
 
 from .fields import CLINICAL, QUASI_IDENTIFIER, classify
 
@@ -9,6 +42,7 @@ class SectionOfCase(models.Model):
     """A one-per-case section (1:1 with Case)."""
 
     # The case's internal id, also in URLs and audit: exported only under the key rules.
+    case_link = "case"
     case = classify(
         models.OneToOneField("crf.Case", on_delete=models.CASCADE, related_name="%(class)s"),
         QUASI_IDENTIFIER,
@@ -25,6 +59,7 @@ class SectionOfCase(models.Model):
 class RowOfCase(models.Model):
     """A repeating row of a case (N:1)."""
 
+    case_link = "case"
     case = classify(
         models.ForeignKey("crf.Case", on_delete=models.CASCADE, related_name="%(class)s_set"),
         QUASI_IDENTIFIER,

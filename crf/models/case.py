@@ -98,6 +98,7 @@ class Case(models.Model):
 class Identity(models.Model):
     """Who the patient is. Visible to the owning centre only; never exported."""
 
+    case_link = "case"
     case = classify(
         models.OneToOneField(Case, on_delete=models.CASCADE, related_name="identity"),
         QUASI_IDENTIFIER,

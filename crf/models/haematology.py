@@ -307,6 +307,7 @@ class VariantClass(models.TextChoices):
 
 @crf_model(section="6. Next-generation sequencing: variants")
 class NgsVariant(models.Model):
+    case_link = "test"
     test = classify(
         models.ForeignKey(NgsTest, on_delete=models.CASCADE, related_name="variants"),
         QUASI_IDENTIFIER,

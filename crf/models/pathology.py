@@ -69,6 +69,7 @@ class CentralReview(models.Model):
     """Entered by central reviewers only."""
 
     # Internal row ids link tables; exported only under the key rules.
+    case_link = "biopsy"
     biopsy = classify(
         models.OneToOneField(SkinBiopsy, on_delete=models.CASCADE, related_name="central_review"),
         QUASI_IDENTIFIER,

@@ -138,6 +138,7 @@ class LupusResponseCategory(models.TextChoices):
 @crf_model(section="8. Treatments: lupus response")
 class LupusResponse(models.Model):
     # Internal row ids link tables; exported only under the key rules.
+    case_link = "treatment"
     treatment = classify(
         models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="lupus_response"),
         QUASI_IDENTIFIER,
@@ -187,6 +188,7 @@ class HaemResponseCategory(models.TextChoices):
 
 @crf_model(section="8. Treatments: haematological response")
 class HaematologicalResponse(models.Model):
+    case_link = "treatment"
     treatment = classify(
         models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="haem_response"),
         QUASI_IDENTIFIER,

@@ -138,6 +138,8 @@ REST_FRAMEWORK = {
 
 # Audit: event tables refuse UPDATE and DELETE (a trigger, so even the table owner is refused).
 PGHISTORY_APPEND_ONLY = True
+# pghistory's own events admin lists every centre's events: ours is scoped (registry/admin.py).
+PGHISTORY_ADMIN_CLASS = "registry.admin.RegistryEventsAdmin"
 # Each event carries the time of its own statement, not of its transaction's start.
 PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 

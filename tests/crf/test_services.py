@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from crf import scores
 from crf.models import (
+    Case,
     CentralReview,
     Demographics,
     HaematologicalDisease,
@@ -14,8 +15,15 @@ from crf.models import (
     NgsVariant,
     SledaiAssessment,
     SliccCriteria,
+    Treatment,
 )
-from crf.services import EditConflict, case_create, case_recompute, section_save
+from crf.services import (
+    EditConflict,
+    case_create,
+    case_recompute,
+    section_delete,
+    section_save,
+)
 from tests.factories import (
     DemographicsFactory,
     HaematologicalDiseaseFactory,
@@ -27,8 +35,7 @@ from tests.factories import (
 def test_case_create_in_own_centre_with_identity(investigator_a, centre_a):
     case = case_create(
         user=investigator_a,
-        centre=centre_a,
-        group="case",
+        case=Case(centre=centre_a, group="case"),
         identity={
             "local_identifier": "IPP1",
             "initials": "AB",
@@ -41,7 +48,8 @@ def test_case_create_in_own_centre_with_identity(investigator_a, centre_a):
 
 def test_case_create_refused_in_another_centre(investigator_a, centre_b):
     with pytest.raises(PermissionDenied):
-        case_create(user=investigator_a, centre=centre_b, group="case")
+        case_create(user=investigator_a, case=Case(centre=centre_b, group="case"))
+    assert not Case.objects.filter(centre=centre_b).exists()
 
 
 def test_section_save_stores_ipssr_with_rule_version(investigator_a, case_a):
@@ -184,3 +192,44 @@ def test_central_review_written_by_pathologist_only(central_reviewer, investigat
         section_save(user=investigator_a, instance=CentralReview(biopsy=biopsy, diagnosis="cle"))
     section_save(user=central_reviewer, instance=CentralReview(biopsy=biopsy, diagnosis="cle"))
     assert CentralReview.objects.get(biopsy=biopsy).reclassified is False
+
+
+def test_validation_errors_refuse_the_save_for_every_writer(investigator_a, case_a):
+    """Not only forms: the service itself applies crf.validation (API and import rely on it)."""
+    haem = HaematologicalDisease(case=case_a, disease="cmml", monocytes=0.2, monocytes_pct=3)
+    with pytest.raises(ValidationError) as refused:
+        section_save(user=investigator_a, instance=haem)
+    assert "monocytosis" in str(refused.value.message_dict["monocytes"])
+    assert not HaematologicalDisease.objects.filter(case=case_a).exists()
+
+
+def test_acknowledged_warnings_and_reason_are_audited(investigator_a, case_a):
+    demo = DemographicsFactory(case=case_a)
+    demo.sex = "female"
+    section_save(user=investigator_a, instance=demo, acknowledged=["range.usual"])
+    event = Demographics.pgh_event_model.objects.filter(pgh_obj=demo).latest("pgh_id")
+    metadata = event.pgh_context.metadata
+    assert metadata["acknowledged_warnings"] == ["range.usual"]
+    assert (metadata["source"], metadata["username"]) == ("web", "inv_a")
+
+
+def test_section_delete_is_audited_and_recomputes(investigator_a, case_a):
+    treatment = TreatmentFactory(case=case_a)
+    version, pk = Case.objects.get(pk=case_a.pk).version, treatment.pk
+    section_delete(user=investigator_a, instance=treatment)
+    assert not case_a.treatment_set.exists()
+    assert Case.objects.get(pk=case_a.pk).version == version + 1
+    deleted = Treatment.pgh_event_model.objects.get(pgh_obj_id=pk, pgh_label="delete")
+    assert deleted.pgh_context.metadata["user"] == investigator_a.pk
+
+
+def test_a_foreign_investigator_cannot_delete(investigator_b, case_a):
+    treatment = TreatmentFactory(case=case_a)
+    with pytest.raises(PermissionDenied):
+        section_delete(user=investigator_b, instance=treatment)
+    assert case_a.treatment_set.count() == 1
+
+
+def test_cases_are_never_deleted(investigator_a, case_a):
+    with pytest.raises(PermissionDenied, match="withdrawn"):
+        section_delete(user=investigator_a, instance=case_a)

@@ -282,3 +282,14 @@ def test_withdrawn_case_is_read_only(investigator_a, cases):
     case.save()
 
     assert can_edit_case(investigator_a, case) is False
+
+
+def test_a_deactivated_centre_loses_its_investigators_access(client, investigator_a, case_a):
+    from registry.access import cases_visible_to, identities_visible_to
+
+    case_a.centre.is_active = False
+    case_a.centre.save()
+    assert not cases_visible_to(investigator_a).exists()
+    assert not identities_visible_to(investigator_a).exists()
+    client.force_login(investigator_a)
+    assert client.get(f"/cases/{case_a.code}/").status_code == 404
