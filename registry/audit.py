@@ -211,27 +211,15 @@ class AuditEntry:
     context: dict[str, Any]  # the whole context (url, command, os_user, task, ...)
 
 
-def _case_fk(model: type[models.Model]) -> models.ForeignKey:
-    """The key tying `model` to its case: `case`, else its CRF parent (NgsVariant.test, ...)."""
-    from crf.models import CRF_MODELS, Case
-
-    keys = [f for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one]
-    links = [k for k in keys if k.related_model is Case] or [
-        k for k in keys if k.related_model in CRF_MODELS
-    ]
-    if not links:
-        raise LookupError(f"{model._meta.label} is not linked to a case.")
-    return links[0]
-
-
 def _ids_in_case(model: type[models.Model], case_pk: int) -> Any:
     """Ids of the rows of `model` that ever belonged to the case, deleted ones included: a
     subquery on the event tables, not on the live rows."""
     from crf.models import Case
+    from crf.models.base import link_to_case
 
     if model is Case:
         return [case_pk]
-    key = _case_fk(model)
+    key = model._meta.get_field(link_to_case(model))
     if key.related_model is Case:
         events = model.pgh_event_model.objects.filter(**{key.attname: case_pk})
     else:

@@ -389,6 +389,39 @@ def test_admin_edit_bumps_the_version_and_recomputes_derived_values(client, requ
     assert crf.Case.objects.get(pk=case.pk).version == case.version + 1
 
 
+def test_admin_saves_apply_the_shared_validation_rules(client, request, world):
+    login(client, request, "investigator_a")
+    haem = world["a"][crf.HaematologicalDisease]
+    data = {**change_payload(client, crf.HaematologicalDisease, haem.pk), "hb": "108"}
+
+    response = client.post(url(crf.HaematologicalDisease, "change", haem.pk), data)
+
+    assert response.status_code == 200  # the form again, with the rule's message
+    assert "it looks like g/L" in response.content.decode()
+    assert crf.HaematologicalDisease.objects.get(pk=haem.pk).hb == haem.hb
+
+
+def test_admin_edit_of_a_submitted_case_needs_a_reason(client, request, world):
+    case, lesion = world["a"][crf.Case], world["a"][crf.CutaneousLesion]
+    crf.Case.objects.filter(pk=case.pk).update(status="submitted")
+    login(client, request, "investigator_a")
+    data = {**change_payload(client, crf.CutaneousLesion, lesion.pk), "ulceration": "yes"}
+
+    refused = client.post(url(crf.CutaneousLesion, "change", lesion.pk), data)
+    assert refused.status_code == 200
+    assert "Give a reason for change" in refused.content.decode()
+    assert crf.CutaneousLesion.objects.get(pk=lesion.pk).ulceration != "yes"
+
+    reason = "photograph reviewed"
+    saved = client.post(
+        url(crf.CutaneousLesion, "change", lesion.pk), {**data, "reason_for_change": reason}
+    )
+    assert saved.status_code == 302
+    event = crf.CutaneousLesion.pgh_event_model.objects.filter(pgh_obj=lesion).latest("pgh_id")
+    assert (event.ulceration, event.pgh_context.metadata["reason"]) == ("yes", reason)
+    assert event.pgh_context.metadata["source"] == "admin"
+
+
 @pytest.mark.parametrize(
     ("role_name", "model"),
     [
