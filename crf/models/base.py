@@ -5,6 +5,8 @@ from functools import reduce
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from .fields import CLINICAL, QUASI_IDENTIFIER, classify
+
 
 def link_to_case(model: type[models.Model]) -> str | None:
     """The field tying a row to its case (`case`, or a parent: variant → `test`), else None."""
@@ -34,8 +36,6 @@ def case_of(instance: models.Model):
         return reduce(getattr, path_to_case(type(instance)), instance)
     except ObjectDoesNotExist:
         return None
-
-from .fields import CLINICAL, QUASI_IDENTIFIER, classify
 
 
 class SectionOfCase(models.Model):

@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from crf import scores
+
 from .base import RowOfCase, SectionOfCase, rule_version_field
 from .fields import (
     MISSING_CODES,
@@ -81,27 +83,8 @@ class LupusProfile(SectionOfCase):
         ]
 
 
-SLICC_CLINICAL = (
-    "acute_or_subacute_cle",
-    "chronic_cle",
-    "oral_nasal_ulcers",
-    "nonscarring_alopecia",
-    "synovitis",
-    "serositis",
-    "renal",
-    "neurologic",
-    "haemolytic_anaemia",
-    "leukopenia_or_lymphopenia",
-    "thrombocytopenia",
-)
-SLICC_IMMUNOLOGICAL = (
-    "ana",
-    "anti_dsdna",
-    "anti_sm",
-    "antiphospholipid",
-    "low_complement",
-    "direct_coombs",
-)
+SLICC_CLINICAL = scores.SLICC_CLINICAL_CODES
+SLICC_IMMUNOLOGICAL = scores.SLICC_IMMUNOLOGICAL_CODES
 
 
 @crf_model(section="2. Lupus erythematosus: SLICC 2012")
@@ -135,29 +118,7 @@ class SliccCriteria(SectionOfCase):
         constraints = []
 
 
-EULAR_ACR_ITEMS = (
-    "fever",
-    "leukopenia",
-    "thrombocytopenia",
-    "autoimmune_haemolysis",
-    "delirium",
-    "psychosis",
-    "seizure",
-    "nonscarring_alopecia",
-    "oral_ulcers",
-    "subacute_or_discoid_cle",
-    "acute_cle",
-    "pleural_or_pericardial_effusion",
-    "acute_pericarditis",
-    "joint_involvement",
-    "proteinuria",
-    "class_ii_or_v_nephritis",
-    "class_iii_or_iv_nephritis",
-    "antiphospholipid",
-    "low_c3_or_c4",
-    "low_c3_and_c4",
-    "anti_dsdna_or_anti_sm",
-)
+EULAR_ACR_ITEMS = tuple(scores.EULAR_ACR_WEIGHTS)
 
 
 @crf_model(section="2. Lupus erythematosus: EULAR/ACR 2019")
@@ -195,32 +156,7 @@ class EularAcrCriteria(SectionOfCase):
         constraints = []
 
 
-SLEDAI_ITEMS = (
-    "seizure",
-    "psychosis",
-    "organic_brain_syndrome",
-    "visual_disturbance",
-    "cranial_nerve_disorder",
-    "lupus_headache",
-    "cva",
-    "vasculitis",
-    "arthritis",
-    "myositis",
-    "urinary_casts",
-    "haematuria",
-    "proteinuria",
-    "pyuria",
-    "rash",
-    "alopecia",
-    "mucosal_ulcers",
-    "pleurisy",
-    "pericarditis",
-    "low_complement",
-    "increased_dna_binding",
-    "fever",
-    "thrombocytopenia",
-    "leukopenia",
-)
+SLEDAI_ITEMS = tuple(scores.SLEDAI_WEIGHTS)
 
 
 class SledaiContext(models.TextChoices):

@@ -175,5 +175,6 @@ def database_from_env_or_embedded() -> dict:
     config["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
     return config
 
+
 # `seed_demo` writes synthetic patients: allowed in dev/test only (prod leaves it False).
 ALLOW_DEMO_DATA = env.bool("REGISTRY_ALLOW_DEMO_DATA", default=False)
