@@ -289,13 +289,13 @@ def _diff(
     }
 
 
-def case_audit_trail(case: models.Model, *, include_identity: bool = True) -> list[AuditEntry]:
+def case_audit_trail(case: models.Model, *, include_identity: bool = False) -> list[AuditEntry]:
     """Every event of the case and of all its sections and rows, newest first, with diffs.
 
     One query. Events of one transaction share its timestamp (PostgreSQL now()); among them,
     one object's events keep their order, and models are listed in reverse CRF order.
-    The caller decides who may read it: pass `include_identity=False` to anyone who may not
-    see the identity (registry.access.identities_visible_to), since old values are shown.
+    Identity events (old and new identifiers) are left out unless the caller asks for them,
+    which it may only do for a user of the owning centre (registry.access.identities_visible_to).
     """
     from crf.models import CRF_MODELS, Identity
 

@@ -551,7 +551,7 @@ def test_case_audit_trail_covers_every_crf_model_of_the_case_only(
     fill_case(other)
 
     with django_assert_max_num_queries(1):
-        trail = case_audit_trail(case)
+        trail = case_audit_trail(case, include_identity=True)
 
     assert {(e.model, e.object_id) for e in trail} == {
         (model._meta.label, row.pk) for model, row in rows.items()
@@ -566,7 +566,7 @@ def test_case_audit_trail_covers_every_crf_model_of_the_case_only(
     assert identity.changes["date_of_birth"] == (None, dt.date(1955, 3, 14))
     assert "updated_at" not in entries_of(trail, crf.Demographics)[0].changes
 
-    without_identity = case_audit_trail(case, include_identity=False)
+    without_identity = case_audit_trail(case)  # identity is opt-in
     assert entries_of(without_identity, crf.Identity) == []
     assert len(without_identity) == len(trail) - 1
 
