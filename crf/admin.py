@@ -21,9 +21,8 @@ from crf.forms import CrfModelForm
 from crf.models import CRF_MODELS, Case, CentralReview, Identity
 from crf.models.base import case_lookup, case_of, path_to_case
 from crf.models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON
-from crf.services import case_create, section_delete, section_save
+from crf.services import case_create, may_write, section_delete, section_save
 from registry.access import (
-    can_edit_case,
     can_review_pathology,
     cases_visible_to,
     identities_visible_to,
@@ -40,18 +39,12 @@ def in_cases(model: type[Model], cases: QuerySet) -> QuerySet:
 
 
 def writable_cases(user, model: type[Model]) -> QuerySet:
-    """Cases to which `user` may add or change `model` rows: the queryset of `can_write`."""
+    """Cases to which `user` may add or change `model` rows (the queryset form of
+    `crf.services.may_write`)."""
     open_cases = cases_visible_to(user).exclude(status__in=READ_ONLY_STATUSES)
     if model is CentralReview:
         return open_cases if can_review_pathology(user) else Case.objects.none()
     return open_cases.filter(centre_id__in=investigator_centre_ids(user))
-
-
-def can_write(user, model: type[Model], case: Case) -> bool:
-    """Investigators write their centre's open cases; central reviewers, central review only."""
-    if model is CentralReview:
-        return can_review_pathology(user) and case.status not in READ_ONLY_STATUSES
-    return can_edit_case(user, case)
 
 
 class CrfAdmin(NotFoundAdminMixin, admin.ModelAdmin):
@@ -111,7 +104,7 @@ class CrfAdmin(NotFoundAdminMixin, admin.ModelAdmin):
             if self.model is CentralReview:
                 return can_review_pathology(request.user)
             return bool(investigator_centre_ids(request.user))
-        return can_write(request.user, self.model, case_of(obj))
+        return may_write(request.user, case_of(obj), obj)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._reads(request)

@@ -14,10 +14,15 @@ Roles (registry.models.Role):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from registry.models import Membership, Role
+
+if TYPE_CHECKING:  # crf imports registry at load time; the reverse only lazily
+    from crf.models import Case
 
 NETWORK_READERS = frozenset({Role.COORDINATOR, Role.REGISTRY_ADMIN})
 
@@ -67,7 +72,7 @@ def cases_visible_to(user) -> QuerySet:
     return visible
 
 
-def case_for_user(user, case_id, *, lookup: str = "pk") -> object:
+def case_for_user(user, case_id, *, lookup: str = "pk") -> Case:
     """The case, or Http404 when it does not exist or the user may not see it."""
     visible = cases_visible_to(user)
     if isinstance(case_id, str) and "\x00" in case_id:
