@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields
 from django.db import models
 
 from crf.models import CRF_MODELS
-from crf.models.fields import CLINICAL, DATE, FREE_TEXT, QUASI_IDENTIFIER
+from crf.metadata import deid_class, export_name, is_derived
 
 TYPES = ("coded", "boolean", "integer", "decimal", "date", "datetime", "text", "reference")
 MISSING_SUFFIX = "_missing"
@@ -37,6 +37,7 @@ class DictionaryEntry:
     deid_class: str
     derived: bool
     missing_reason_of: str  # for `x_missing`: the measured field `x` it explains
+    export_name: str  # the variable's name in exported files (crf.metadata)
     help_text: str
 
 
@@ -71,33 +72,6 @@ def field_type(field: models.Field) -> str:
     raise TypeError(f"{field!r}: no dictionary type for {type(field).__name__}")
 
 
-def deid_class(field: models.Field) -> str:
-    """The field's explicit `deid`, else the default by type."""
-    explicit = getattr(field, "deid", None)
-    if explicit:
-        return explicit
-    if field.auto_created and field.primary_key:
-        # An auto id has no declaration to classify; it is a row key like the links to it.
-        return QUASI_IDENTIFIER
-    if isinstance(field, models.DateField):  # DateTimeField included
-        return DATE
-    if isinstance(field, models.CharField | models.TextField) and not field.choices:
-        return FREE_TEXT
-    return CLINICAL
-
-
-def is_derived(field: models.Field) -> bool:
-    """Computed by the registry from other values (editable=False).
-
-    The registry's bookkeeping is also editable=False but is not derived: timestamps,
-    who saved, and generated defaults (the case code, the version counter).
-    """
-    if field.editable:
-        return False
-    auto_time = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    return not (auto_time or field.is_relation or field.has_default())
-
-
 def to_csv(rows: list[DictionaryEntry]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
@@ -129,6 +103,7 @@ def _entry(model: type[models.Model], field: models.Field) -> DictionaryEntry:
         deid_class=deid_class(field),
         derived=is_derived(field),
         missing_reason_of=_measured_field(model, field),
+        export_name=export_name(field),
         help_text=str(field.help_text),
     )
 

@@ -46,6 +46,11 @@ class Centre(models.Model):
 class User(AbstractUser):
     """A person with an account. Roles come from memberships, not from Django groups."""
 
+    # Blank: follow the browser's language; set when the user picks one (any page).
+    language = models.CharField(
+        max_length=8, blank=True, choices=[("en", "English"), ("fr", "Français")]
+    )
+
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 

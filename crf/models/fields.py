@@ -81,6 +81,12 @@ def computed(
     return field
 
 
+def export_as(field: models.Field, name: str) -> models.Field:
+    """A shorter variable name for exported files (Stata allows 32 characters)."""
+    field.export_name = name
+    return field
+
+
 def with_unit(field: models.Field, unit: str) -> models.Field:
     field.unit = unit
     return field

@@ -13,6 +13,7 @@ from .fields import (
     computed,
     crf_model,
     date_field,
+    export_as,
     free_text,
     measurement,
     only_when,
@@ -167,7 +168,9 @@ class HaematologicalDisease(SectionOfCase):
     cytogenetic_risk_override = coded(
         CytogeneticRisk, "IPSS-R cytogenetic group, override", missing=False
     )
-    cytogenetic_risk_override_reason = free_text("override justification")
+    cytogenetic_risk_override_reason = export_as(
+        free_text("override justification"), "cyto_override_reason"
+    )
 
     transfusion_burden = coded(TransfusionBurden, "transfusion burden at diagnosis")
     therapy_related = answer("therapy-related (prior cytotoxic, radiotherapy, HMA)")

@@ -14,6 +14,7 @@ from .fields import (
     computed,
     crf_model,
     date_field,
+    export_as,
     free_text,
     measurement,
     only_when,
@@ -57,11 +58,13 @@ class LupusProfile(SectionOfCase):
     pleuritis = answer("pleuritis")
     pericarditis = answer("pericarditis")
     renal = answer("renal involvement")
-    lupus_nephritis_biopsy_proven = answer("lupus nephritis, biopsy-proven")
+    lupus_nephritis_biopsy_proven = export_as(
+        answer("lupus nephritis, biopsy-proven"), "nephritis_biopsy"
+    )
     nephritis_class = coded(NephritisClass, "ISN/RPS class")
     neurological = answer("neurological involvement")
     neurological_detail = free_text("neurological involvement, details")
-    autoimmune_haemolytic_anaemia = answer("autoimmune haemolytic anaemia")
+    autoimmune_haemolytic_anaemia = export_as(answer("autoimmune haemolytic anaemia"), "aiha")
     antiphospholipid_syndrome = answer("antiphospholipid syndrome")
     aps_arterial = answer("APS: arterial thrombosis")
     aps_venous = answer("APS: venous thrombosis")
@@ -134,7 +137,9 @@ class EularAcrCriteria(SectionOfCase):
     oral_ulcers = answer("oral ulcers")
     subacute_or_discoid_cle = answer("subacute cutaneous or discoid lupus")
     acute_cle = answer("acute cutaneous lupus")
-    pleural_or_pericardial_effusion = answer("pleural or pericardial effusion")
+    pleural_or_pericardial_effusion = export_as(
+        answer("pleural or pericardial effusion"), "serosal_effusion"
+    )
     acute_pericarditis = answer("acute pericarditis")
     joint_involvement = answer("joint involvement")
     proteinuria = answer("proteinuria > 0.5 g/24 h")

@@ -13,6 +13,7 @@ from .fields import (
     coded,
     crf_model,
     date_field,
+    export_as,
     free_text,
     measurement,
     required_when,
@@ -76,7 +77,9 @@ class CentralReview(models.Model):
     )
     diagnosis = coded(SkinDiagnosis, "central diagnosis", missing=False)
     diagnosis_detail = free_text("central diagnosis, details", max_length=300)
-    dense_dermal_lymphocytic_infiltrate = answer("dense dermal lymphocytic infiltrate")
+    dense_dermal_lymphocytic_infiltrate = export_as(
+        answer("dense dermal lymphocytic infiltrate"), "dense_infiltrate"
+    )
     perivascular_perieccrine = answer("perivascular and peri-eccrine infiltrate")
     interface_dermatitis = answer("interface dermatitis")
     dermal_mucin = answer("dermal mucin")
