@@ -136,5 +136,9 @@ def section_form_for(model: type[Model]) -> type[CrfModelForm]:
     """The CrfModelForm of a section: its editable fields (derived ones are editable=False),
     without the link to the case, which the view sets."""
     link = link_to_case(model)
-    exclude = [f.name for f in model._meta.fields if not f.editable or f.name == link]
+    exclude = [
+        f.name
+        for f in model._meta.fields
+        if not f.editable or f.name == link or f.name.endswith("_precision")
+    ]
     return forms.modelform_factory(model, form=CrfModelForm, exclude=exclude)

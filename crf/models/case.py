@@ -55,7 +55,7 @@ class Case(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     withdrawn_reason = models.CharField(max_length=500, blank=True)
     consent = answer("Non-opposition / consent recorded")
-    consent_date = date_field("Date of non-opposition / consent")
+    consent_date = date_field("Date of non-opposition / consent", partial=False)
     # Optimistic concurrency: a save names the version it edited (conflict-safe saves).
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

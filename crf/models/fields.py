@@ -131,8 +131,32 @@ def measurement(
     return value, reason
 
 
-def date_field(verbose_name: str, *, help_text: str = "") -> models.DateField:
-    return models.DateField(verbose_name, null=True, blank=True, help_text=help_text)
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+def date_field(verbose_name: str, *, partial: bool = True, help_text: str = "") -> models.DateField:
+    """A date. Retrospective (`partial`) dates may be known to the month or year only:
+    `crf_model` gives them a `<name>_precision` companion, and such a date is stored at the
+    middle of what is known (the 15th of the month, 1 July of the year), so intervals and
+    ages computed from it are approximate and flagged as such."""
+    field = models.DateField(verbose_name, null=True, blank=True, help_text=help_text)
+    field.partial = partial
+    return field
+
+
+def _add_precision_fields(model) -> None:
+    for field in list(model._meta.local_fields):
+        if getattr(field, "partial", False):
+            precision = models.CharField(
+                f"{field.verbose_name}: known to the",
+                max_length=5,
+                choices=DatePrecision.choices,
+                default=DatePrecision.DAY,
+            )
+            model.add_to_class(f"{field.name}_precision", precision)
 
 
 def free_text(verbose_name: str, *, max_length: int = 500, help_text: str = "") -> models.CharField:
@@ -180,6 +204,7 @@ def crf_model(*, section: str):
 
     def decorate(model):
         model.crf_section = section
+        _add_precision_fields(model)
         model._meta.constraints = [*model._meta.constraints, *_measurement_constraints(model)]
         return pghistory.track(*trackers())(model)
 

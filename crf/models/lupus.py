@@ -70,6 +70,8 @@ class LupusProfile(SectionOfCase):
     aps_venous = answer("APS: venous thrombosis")
     aps_obstetric = answer("APS: obstetric")
     fever = answer("fever attributed to LE")
+    # Controls (idiopathic SLE) must have none: an eligibility criterion (crf.md section 10).
+    haematological_malignancy = answer("known haematological malignancy")
     mcv, mcv_missing = measurement("MCV at LE diagnosis", unit="fL", minimum=40, maximum=150)
     drug_induced_suspected = answer("drug-induced lupus suspected")
     drug_induced_drug = free_text("suspected drug")

@@ -113,7 +113,7 @@ class CentralReview(models.Model):
         ),
         DIRECT_IDENTIFIER,
     )
-    reviewed_on = date_field("review date")
+    reviewed_on = date_field("review date", partial=False)
     # Derived: the central diagnosis differs from the local one.
     reclassified = models.BooleanField(null=True, editable=False)
 
