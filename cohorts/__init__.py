@@ -1,4 +1,4 @@
 """Eligibility, the coordinators' review workflow, queries, case and control cohorts.
 
-Built on `crf` (the data) and `registry.access` (who may see it).
+Built on `crf`: its data, its write services and its access module (`crf.access`).
 """

@@ -1,5 +1,13 @@
-"""Model forms of the CRF sections: the shared validation rules, warnings the user must
-acknowledge, and the reason for change once a case has left draft."""
+"""Section forms: they parse what a person typed, and let `crf.services` judge and save it.
+
+A form only turns text into typed values (dates, numbers, codes). Everything else — the
+rules, the warnings to acknowledge, the version, the reason for change — is the service's
+judgement, shown on the form: `form.save()` calls `section_save`, and a refusal lands on
+the fields it names (`SectionInvalid`), or as warnings to acknowledge with a comment
+(`WarningsToAcknowledge`). `form.preview()` asks the service what it would decide and
+compute without writing (live feedback). An `EditConflict` is left to the view, which
+shows both versions.
+"""
 
 from __future__ import annotations
 
@@ -7,138 +15,126 @@ from functools import cache
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
+from crf import services
+from crf.access import Actor
+from crf.models import Case
+from crf.models.case import STATUSES_NEEDING_REASON
+from crf.services import Plan, SectionInvalid, WarningsToAcknowledge, writable_fields
+from crf.validation import Finding
 from registry.audit import Source
 
-from .models.base import case_of, link_to_case
-from .models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON, Case
-from .services import reason_needed, section_save
-from .validation import Finding, validate
 
+class SectionForm(forms.ModelForm):
+    """Base of every section form. Bind it to the actor, the case and the row it writes."""
 
-class CrfModelForm(forms.ModelForm):
-    """Base of every section form. Pass `case=` for a new row; an existing row knows its case.
-
-    `clean()` runs `crf.validation.validate`: errors become field errors (non-field when the
-    field is not on the form), warnings land on `self.warnings` and block the save until
-    `acknowledge_warnings` is ticked. `save_as(user)` saves through `crf.services.section_save`
-    with the reason and the confirmed warnings.
-    """
-
+    based_on = forms.IntegerField(widget=forms.HiddenInput)
     reason_for_change = forms.CharField(
-        label="Reason for change",
+        label=_("Reason for change"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Needed once the case is submitted; kept in the audit trail.",
+        help_text=_("Needed once the case is submitted; kept in the audit trail."),
     )
-    acknowledge_warnings = forms.BooleanField(
-        label="I have checked the warnings and the values are correct",
+    acknowledged = forms.MultipleChoiceField(
+        label=_("I have checked these warnings and the values are correct"),
         required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    acknowledgement_comment = forms.CharField(
+        label=_("Comment on the warnings"),
+        required=False,
+        max_length=500,
+        help_text=_("Why the values are right despite the warning; kept in the audit trail."),
     )
 
-    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        actor: Actor,
+        case: Case,
+        row_id: int | None = None,
+        parent_id: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.case = case if case is not None else case_of(self.instance)
+        self.actor, self.case = actor, case
+        self.row_id, self.parent_id = row_id, parent_id
         self.warnings: list[Finding] = []
-        self._link = link_to_case(self._meta.model)
-        if self._link == "case" and self.case is not None and self.instance.case_id is None:
-            self.instance.case = self.case
-        # Choices of related rows come from this case only. Without a case yet (an admin add
-        # view), the caller's querysets stand: the admin scopes them to the user's cases.
-        if self.case is not None:
-            for field in self.fields.values():
-                if isinstance(field, forms.ModelChoiceField):
-                    if link_to_case(field.queryset.model) == "case":
-                        field.queryset = field.queryset.filter(case=self.case)
-        if self.case is not None and self.case.status in STATUSES_NEEDING_REASON:
-            reason = self.fields["reason_for_change"]
-            reason.required = True
-            reason.error_messages["required"] = reason_needed(self.case)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.case is not None and self.case.status in READ_ONLY_STATUSES:
-            raise ValidationError(
-                f"Case {self.case.code} is {self.case.get_status_display().lower()}: it can no "
-                "longer be edited — ask a coordinator if it must change."
-            )
-        if self.case is None and cleaned.get(self._link) is not None:
-            # A new row whose case is chosen on the form (admin): its case decides now.
-            self.case = case_of(cleaned[self._link])
-            if self.case.status in STATUSES_NEEDING_REASON and not cleaned.get("reason_for_change"):
-                self.add_error("reason_for_change", reason_needed(self.case))
-        model = self._meta.model
-        names = {f.name for f in model._meta.concrete_fields}
-        # A form field that failed its own cleaning counts as blank, not as its old value.
-        data = {name: None for name in self.fields if name in names}
-        data.update((name, value) for name, value in cleaned.items() if name in names)
-        findings = validate(model, data, case=self.case, instance=self.instance)
-        for finding in findings:
-            if finding.is_error:
-                field = finding.field if finding.field in self.fields else None
-                self.add_error(field, finding.message)
-        self.warnings = [f for f in findings if not f.is_error]
-        if self.warnings and not cleaned.get("acknowledge_warnings"):
-            count = len(self.warnings)
-            self.add_error(
-                "acknowledge_warnings",
-                f"This section has {count} warning{'s' if count > 1 else ''}: check "
-                f"{'them' if count > 1 else 'it'}, then tick this box and save again to keep "
-                "the values.",
-            )
-        return cleaned
-
-    def _get_validation_exclusions(self) -> set[str]:
-        # The case (or parent) link is set by the view, not typed in, but its constraints
-        # (one SLEDAI-2K, one serology at LE diagnosis per case) must still run here.
-        exclude = super()._get_validation_exclusions()
-        if self._link and getattr(self.instance, f"{self._link}_id", None) is not None:
-            exclude.discard(self._link)
-        return exclude
-
-    def _update_errors(self, errors: ValidationError) -> None:
-        # An error on the link (not a form field) is shown for the whole form.
-        if hasattr(errors, "error_dict") and self._link in errors.error_dict:
-            if self._link not in self.fields:
-                moved = errors.error_dict.pop(self._link)
-                errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(moved)
-        super()._update_errors(errors)
+        self.fields["based_on"].initial = case.version
+        self.fields["reason_for_change"].required = case.status in STATUSES_NEEDING_REASON
 
     @property
-    def acknowledged(self) -> list[str]:
-        """Rule codes of the warnings the user confirmed (kept in the audit context)."""
-        return sorted({f.rule for f in self.warnings})
+    def model(self) -> type[Model]:
+        return self._meta.model  # type: ignore[return-value]
 
-    def save_as(
-        self, user: Any, *, source: str = Source.WEB, expected_version: int | None = None
-    ) -> Model:
-        """Save through `crf.services.section_save`, the one write path of a CRF row."""
-        return section_save(
-            user=user,
-            instance=super().save(commit=False),
-            reason=self.cleaned_data.get("reason_for_change", ""),
-            expected_version=expected_version,
-            acknowledged=self.acknowledged,
-            source=source,
+    def section_data(self) -> dict[str, Any]:
+        names = writable_fields(self.model)
+        return {k: v for k, v in self.cleaned_data.items() if k in names and k in self.fields}
+
+    def _post_clean(self) -> None:
+        # The model's own checks belong to the service (one judgement for every writer).
+        pass
+
+    def save(self, commit: bool = True, *, source: str = Source.WEB) -> Model:  # type: ignore[override]
+        """Save through the service; on refusal, the form carries the errors and raises."""
+        acknowledged = {
+            code: self.cleaned_data.get("acknowledgement_comment", "")
+            for code in self.cleaned_data.get("acknowledged", [])
+        }
+        try:
+            return services.section_save(
+                actor=self.actor,
+                case=self.case,
+                model=self.model,
+                data=self.section_data(),
+                based_on=self.cleaned_data["based_on"],
+                row_id=self.row_id,
+                parent_id=self.parent_id,
+                reason=self.cleaned_data.get("reason_for_change", ""),
+                acknowledged=acknowledged,
+                source=source,
+            )
+        except WarningsToAcknowledge as exc:
+            self.show_warnings(exc.findings)
+            raise
+        except SectionInvalid as exc:
+            self.show_errors(exc.findings)
+            raise
+
+    def preview(self) -> Plan:
+        plan = services.section_preview(
+            actor=self.actor,
+            case=self.case,
+            model=self.model,
+            data=self.section_data(),
+            row_id=self.row_id,
+            parent_id=self.parent_id,
         )
+        self.show_errors(plan.errors)
+        self.warnings = plan.warnings
+        return plan
 
-    def save(self, commit: bool = True) -> Model:
-        if commit:
-            raise TypeError("A CRF form saves through crf.services: call form.save_as(user).")
-        return super().save(commit=False)
+    def show_errors(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            field = finding.field if finding.field in self.fields else None
+            if finding.field == "reason":
+                field = "reason_for_change"
+            if field is None and finding.field:  # a field not on this form: say which
+                self.add_error(NON_FIELD_ERRORS, finding.message)
+            elif not self.has_error(field or NON_FIELD_ERRORS, finding.rule):
+                self.add_error(field, forms.ValidationError(finding.message, code=finding.rule))
+
+    def show_warnings(self, findings: list[Finding]) -> None:
+        self.warnings = findings
+        self.fields["acknowledged"].choices = [(f.rule, f.message) for f in findings]
 
 
 @cache
-def section_form_for(model: type[Model]) -> type[CrfModelForm]:
-    """The CrfModelForm of a section: its editable fields (derived ones are editable=False),
-    without the link to the case, which the view sets."""
-    link = link_to_case(model)
-    exclude = [
-        f.name
-        for f in model._meta.fields
-        if not f.editable or f.name == link or f.name.endswith("_precision")
-    ]
-    return forms.modelform_factory(model, form=CrfModelForm, exclude=exclude)
+def section_form(model: type[Model]) -> type[SectionForm]:
+    """The form of a section: its writable fields (never derived values, never the link to
+    its case or parent)."""
+    return forms.modelform_factory(model, form=SectionForm, fields=list(writable_fields(model)))

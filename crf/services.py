@@ -1,219 +1,481 @@
-"""CRF write paths. Each mutation: one function, one transaction, one audit context.
+"""CRF write services: the one contract every writer goes through (page, admin, API,
+import, shell, task). Each call: one transaction, one audit context.
 
-Views, serializers, importers and tasks validate their input and call one of these:
-- `case_create`: a new case (and its identity) in the user's centre;
-- `section_save` / `section_delete`: any section or repeating row of a case, validated,
-  conflict-safe, with a reason for change once the case is submitted;
-- `case_recompute`: store every derived value of a case with its rule version.
+- `case_create`: a new case (and its identity) in the actor's centre;
+- `section_save` / `section_delete`: one section row or repeating row of a case;
+- `section_preview`: the same judgement without writing (live feedback in the pages);
+- the lifecycle (submit, withdraw, review…) is `crf.lifecycle`; many rows of many cases
+  at once is `crf.batch`, judged by the same rules.
+
+The contract of `section_save`:
+1. the case is looked up through `crf.access` and locked: one the actor may not see
+   answers 404 (`Http404`); one it sees but may not change, 403 (`PermissionDenied`);
+2. the version the user's data was based on is required: a stale one raises
+   `EditConflict` and nothing is written;
+3. `data` is a whitelist of the section's own fields (`writable_fields`): never the
+   case's centre, status or group, nor a row's parent (a row is never re-parented);
+4. after submission a reason for change is required, in every status;
+5. the row is applied to the case in memory and judged by `crf.validation` (the same rules
+   for every writer): errors raise `SectionInvalid`, keeping each rule code and field;
+   warnings must be acknowledged by rule code (`WarningsToAcknowledge` otherwise), and an
+   acknowledgement of no current warning is refused;
+6. every derived value of the case is recomputed in memory and only what changed is
+   written, the case's version is bumped once, and `cases_changed` tells the layers above
+   (eligibility, data quality) — all under the audit context (who, source, reason,
+   acknowledged warnings).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Model
+from django.db.models.deletion import ProtectedError
+from django.dispatch import Signal
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from crf import derive
-from crf.models import (
-    Case,
-    CentralReview,
-    Demographics,
-    EularAcrCriteria,
-    HaematologicalDisease,
-    Identity,
-    LupusResponse,
-    NgsTest,
-    SerologyPanel,
-    SledaiAssessment,
-    SliccCriteria,
-)
-from crf.models.base import case_of
-from crf.models.case import READ_ONLY_STATUSES, STATUSES_NEEDING_REASON
-from crf.validation import validate
-from registry.access import (
-    can_edit_case,
-    can_review_pathology,
-    cases_visible_to,
-    investigator_centre_ids,
-)
+from crf import access, derive, snapshot
+from crf.access import Actor
+from crf.codes import Group
+from crf.dates import stored
+from crf.models import CRF_MODELS, Case, CentralReview, Identity
+from crf.models.base import link_to_case
+from crf.models.case import STATUSES_NEEDING_REASON
+from crf.rows import ONE_PER_CASE, CaseRows
+from crf.validation import Finding, validate
 from registry.audit import Source, audit_context
+
+# Sent after every write of one or many cases, with `rows` (list of CaseRows, as written)
+# and `actor`: the layers above crf (eligibility, data quality) keep their state in step.
+cases_changed = Signal()
+
+Acknowledgements = Mapping[str, str] | Iterable[str]
 
 
 class EditConflict(Exception):
-    """Someone saved the case after the user opened it; nothing was saved."""
+    """Someone changed the case after the user's data was read; nothing was saved."""
 
     def __init__(self, *, expected: int, current: int):
         super().__init__(
-            f"This case was changed by someone else after you opened it (your version "
-            f"{expected}, now {current}). Nothing was saved: reload the page to see their "
-            f"changes, then enter yours again."
+            _(
+                "This case was changed by someone else after you opened it (your version "
+                "{expected}, now {current}). Nothing was saved: look at their changes, then "
+                "enter yours again."
+            ).format(expected=expected, current=current)
         )
         self.expected, self.current = expected, current
 
 
-@transaction.atomic
-def case_create(
-    *, user, case: Case, identity: dict | None = None, source: str = Source.WEB
-) -> Case:
-    """Save a new case (built by the caller) in one of the user's centres, with its identity."""
-    if case.centre_id not in investigator_centre_ids(user):
-        raise PermissionDenied("Only an investigator of this centre can create its cases.")
-    with audit_context(source=source, user=user, reason="case created"):
-        case.created_by = user
-        case.full_clean()
-        case.save()
-        if identity:
-            Identity(case=case, **identity).full_clean(exclude=["case"])
-            Identity.objects.create(case=case, **identity)
-    return case
+class SectionInvalid(ValidationError):
+    """The data break the rules; `findings` keep each message's field and rule code."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        grouped: dict[str, list[ValidationError]] = {}
+        for f in findings:
+            grouped.setdefault(f.field or NON_FIELD_ERRORS, []).append(
+                ValidationError(f.message, code=f.rule)
+            )
+        super().__init__(grouped)
+
+
+class WarningsToAcknowledge(SectionInvalid):
+    """Only warnings stand in the way: acknowledge them by rule code to save."""
+
+
+def refusal(field: str | None, rule: str, message: str) -> SectionInvalid:
+    return SectionInvalid([Finding(field, message, "error", rule)])
+
+
+# ---- what may be written ----
+
+# The case's own section: consent only. Centre and group are set at creation; the status
+# moves through crf.lifecycle; the code and version belong to the registry.
+CASE_FIELDS = ("consent", "consent_date")
+
+
+def writable_fields(model: type[Model]) -> dict[str, models.Field]:
+    """The fields a writer may give for `model`: its editable fields, without the link to
+    its case or parent (set by the service, never moved), without bookkeeping."""
+    if model is Case:
+        return {name: model._meta.get_field(name) for name in CASE_FIELDS}
+    link = link_to_case(model)
+    return {
+        f.name: f
+        for f in model._meta.concrete_fields
+        if f.editable and not f.primary_key and f.name != link
+    }
+
+
+def locked_case(actor: Actor, case: Case | str) -> Case:
+    """The case, locked for this transaction; 404 when the actor may not see it."""
+    visible = access.cases_visible(actor).select_for_update(of=("self",))
+    code = case.code if isinstance(case, Case) else case
+    if not isinstance(code, str) or "\x00" in code:
+        raise Http404("No such case.")
+    try:
+        return visible.get(code=code)
+    except Case.DoesNotExist as exc:
+        raise Http404("No such case.") from exc
+
+
+def _acknowledgements(acknowledged: Acknowledgements) -> dict[str, str]:
+    if isinstance(acknowledged, Mapping):
+        return {str(code): str(comment) for code, comment in acknowledged.items()}
+    return {str(code): "" for code in acknowledged}
 
 
 def reason_needed(case: Case) -> str:
-    return (
-        f"Give a reason for change: case {case.code} is {case.get_status_display().lower()}, "
-        "so every edit is audited with its reason (e.g. 'corrected from the laboratory report')."
+    return _(
+        "Give a reason for change: case {code} is {status}, so every change is audited with "
+        "its reason (e.g. 'corrected from the laboratory report')."
+    ).format(code=case.code, status=case.get_status_display().lower())
+
+
+# ---- applying data to a row of the case, in memory ----
+
+
+def target_row(
+    rows: CaseRows, model: type[Model], *, row_id: int | None, parent_id: int | None
+) -> Model:
+    """The row to write: the case itself, the case's row of a one-per-case section, an
+    existing row of the case (404 when `row_id` is not one), or a new row under the case
+    or under `parent_id` (a row of the case)."""
+    if model is Case:
+        return rows.case
+    if model not in CRF_MODELS:
+        raise Http404("No such section.")
+    link = link_to_case(model)
+    assert link is not None
+    existing = rows.one(model) if model in ONE_PER_CASE else None
+    if row_id is not None:
+        existing = next((r for r in rows.many(model) if r.pk == row_id), None)
+        if existing is None:
+            raise Http404("No such row in this case.")
+    if existing is not None:
+        parent = getattr(existing, link)
+        if parent_id is not None and parent is not rows.case and parent.pk != parent_id:
+            raise refusal(
+                link,
+                "row.reparent",
+                _("A row cannot be moved to another parent: delete it and add it there."),
+            )
+        return existing
+    parent_model = model._meta.get_field(link).related_model
+    if parent_model is Case:
+        return model(**{link: rows.case})
+    parent = next((r for r in rows.many(parent_model) if r.pk == parent_id), None)
+    if parent is None:
+        raise Http404("No such parent row in this case.")
+    return model(**{link: parent})
+
+
+def apply_data(rows: CaseRows, row: Model, data: Mapping[str, Any]) -> list[Finding]:
+    """Set the given fields on `row` (in memory); what cannot be set comes back as findings."""
+    allowed = writable_fields(type(row))
+    findings: list[Finding] = []
+    for name, value in data.items():
+        field = allowed.get(name)
+        if field is None:
+            findings.append(_not_writable(type(row), name))
+            continue
+        if field.is_relation:
+            findings += _set_link(rows, row, field, value)
+            continue
+        try:
+            setattr(row, field.attname, field.to_python(value))
+        except ValidationError as exc:
+            label = str(field.verbose_name)
+            message = f"{label[:1].upper()}{label[1:]}: {' '.join(exc.messages)}"
+            findings.append(Finding(name, message, "error", "field.invalid"))
+    for field in row._meta.concrete_fields:  # a partial date sits at the middle of its range
+        precision = getattr(row, f"{field.name}_precision", None)
+        if precision and isinstance(field, models.DateField) and getattr(row, field.attname):
+            setattr(row, field.attname, stored(getattr(row, field.attname), precision))
+    return findings
+
+
+def _not_writable(model: type[Model], name: str) -> Finding:
+    if model is Case and name == "status":
+        message = _("The status changes by submitting, withdrawing or reviewing the case.")
+    elif name in (
+        "case",
+        "centre",
+        "group",
+        *(f.name for f in model._meta.fields if f.is_relation),
+    ):
+        message = _("'{name}' cannot be changed here.").format(name=name)
+    else:
+        message = _("'{name}' is not a field of {section}.").format(
+            name=name, section=model._meta.verbose_name
+        )
+    return Finding(name, message, "error", "field.not_writable")
+
+
+def _is_link(model: type[Model], name: str) -> bool:
+    return any(f.name == name and f.is_relation for f in model._meta.fields)
+
+
+def _set_link(rows: CaseRows, row: Model, field: models.Field, value: Any) -> list[Finding]:
+    """A link to another row of the same case, given as the row or its id."""
+    if value in (None, ""):
+        setattr(row, field.name, None)
+        return []
+    candidates = rows.many(field.related_model)
+    if isinstance(value, Model):  # a row of this case, maybe not saved yet (batch)
+        target = next((r for r in candidates if r is value or (r.pk and r.pk == value.pk)), None)
+    else:
+        target = next((r for r in candidates if str(r.pk) == str(value)), None)
+    if target is None:
+        plural = field.related_model._meta.verbose_name_plural
+        return [
+            Finding(
+                field.name,
+                _("Choose one of this case's {rows}.").format(rows=plural),
+                "error",
+                "link.other_case",
+            )
+        ]
+    setattr(row, field.name, target)
+    return []
+
+
+# ---- judging and writing ----
+
+
+@dataclass
+class Plan:
+    """A change applied to a case in memory, judged, with its derived consequences."""
+
+    case: Case
+    rows: CaseRows
+    row: Model
+    findings: list[Finding]
+    derived: list[tuple[Model, dict[str, Any]]]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+    def derived_of(self, row: Model) -> dict[str, Any]:
+        return next((values for r, values in self.derived if r is row), {})
+
+
+def plan(
+    rows: CaseRows,
+    model: type[Model],
+    data: Mapping[str, Any],
+    *,
+    row_id: int | None = None,
+    parent_id: int | None = None,
+) -> Plan:
+    """Apply `data` to the target row inside `rows`, judge it, derive the case (no query)."""
+    row = target_row(rows, model, row_id=row_id, parent_id=parent_id)
+    findings = apply_data(rows, row, data)
+    rows.put(row)
+    refused = {f.field for f in findings}
+    findings += [f for f in validate(row, rows) if f.field not in refused]
+    derived = (
+        derive.changes(derive.derive_case(rows)) if not any(f.is_error for f in findings) else []
     )
+    for changed_row, values in derived:
+        for name, value in values.items():
+            setattr(changed_row, name, value)
+    return Plan(rows.case, rows, row, findings, derived)
 
 
-def _case_for_write(user, instance: models.Model, *, reason: str, expected_version: int | None):
-    """Lock the row's case and check that this user may change it now, with this reason."""
-    case = Case.objects.select_for_update().get(pk=case_of(instance).pk)
-    if not may_write(user, case, instance):
-        raise PermissionDenied("You cannot edit this record.")
-    if expected_version is not None and expected_version != case.version:
-        raise EditConflict(expected=expected_version, current=case.version)
+def _judge(plan_: Plan, acknowledged: dict[str, str]) -> None:
+    if plan_.errors:
+        raise SectionInvalid(plan_.errors)
+    warned = {f.rule for f in plan_.warnings}
+    stray = sorted(set(acknowledged) - warned)
+    if stray:
+        raise refusal(
+            None,
+            "acknowledgement.unmatched",
+            _(
+                "Acknowledged warning(s) {codes} do not apply to these values: acknowledge only "
+                "the warnings shown."
+            ).format(codes=", ".join(stray)),
+        )
+    open_ = [f for f in plan_.warnings if f.rule not in acknowledged]
+    if open_:
+        raise WarningsToAcknowledge(open_)
+
+
+def _check_writer(actor: Actor, case: Case, model: type[Model], based_on: int, reason: str) -> None:
+    if not access.may_write(actor, case, model):
+        raise PermissionDenied(
+            _("You cannot change this section of case {code}.").format(code=case.code)
+        )
+    if based_on != case.version:
+        raise EditConflict(expected=based_on, current=case.version)
     if case.status in STATUSES_NEEDING_REASON and not reason.strip():
-        raise ValidationError({"reason_for_change": reason_needed(case)})
-    return case
+        raise refusal("reason", "reason.required", reason_needed(case))
 
 
-def _refuse_validation_errors(instance: models.Model, case: Case) -> None:
-    """The shared rules (crf.validation) guard every writer: forms, admin, API, import."""
-    data = {f.name: getattr(instance, f.name) for f in instance._meta.concrete_fields}
-    errors: dict[str, list[str]] = {}
-    for finding in validate(type(instance), data, case=case, instance=instance):
-        if finding.is_error:
-            errors.setdefault(finding.field or NON_FIELD_ERRORS, []).append(finding.message)
-    if errors:
-        raise ValidationError(errors)
+def _write_derived(changes: list[tuple[Model, dict[str, Any]]], *, skip: Model | None) -> None:
+    for row, values in changes:
+        if row is not skip and row.pk is not None:
+            type(row).objects.filter(pk=row.pk).update(**values)
+
+
+def _bump(case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    case.version += 1
+
+
+def _audit(actor: Actor, source: str, reason: str, acknowledged: dict[str, str]) -> Any:
+    extra = {"acknowledged_warnings": acknowledged} if acknowledged else {}
+    return audit_context(source=source, user=actor.user, reason=reason, **extra)
 
 
 @transaction.atomic
 def section_save(
     *,
-    user,
-    instance: models.Model,
+    actor: Actor,
+    case: Case | str,
+    model: type[Model],
+    data: Mapping[str, Any],
+    based_on: int,
+    row_id: int | None = None,
+    parent_id: int | None = None,
     reason: str = "",
-    expected_version: int | None = None,
-    acknowledged: Iterable[str] = (),
+    acknowledged: Acknowledgements = (),
     source: str = Source.WEB,
-) -> models.Model:
-    """Save a section row of a case the user may edit, then recompute the derived values.
+) -> Model:
+    """Save one section row (see the module docstring for the contract)."""
+    locked = locked_case(actor, case)
+    _check_writer(actor, locked, model, based_on, reason)
+    rows = snapshot.load_one(locked)
+    plan_ = plan(rows, model, data, row_id=row_id, parent_id=parent_id)
+    acks = _acknowledgements(acknowledged)
+    _judge(plan_, acks)
+    row = plan_.row
+    if isinstance(row, CentralReview):
+        row.reviewed_by = actor.user
+    with _audit(actor, source, reason, acks):
+        try:
+            with transaction.atomic():
+                if row is locked:
+                    locked.version += 1
+                    locked.save()
+                else:
+                    row.save()
+                    _bump(locked)
+        except IntegrityError as exc:  # a constraint the in-memory checks did not foresee
+            raise refusal(None, "database.constraint", _integrity_message(exc)) from exc
+        _write_derived(plan_.derived, skip=row)
+        cases_changed.send(sender=Case, rows=[rows], actor=actor)
+    return row
 
-    `expected_version` is the case version the user's form was built from: a mismatch
-    raises EditConflict and nothing is written. After submission a reason is required.
-    Validation errors refuse the save; `acknowledged` lists the warning rules the user
-    confirmed, kept in the audit context.
-    """
-    case = _case_for_write(user, instance, reason=reason, expected_version=expected_version)
-    if isinstance(instance, CentralReview):
-        instance.reviewed_by = user
-    instance.full_clean()
-    _refuse_validation_errors(instance, case)
-    extra = {"acknowledged_warnings": sorted(acknowledged)} if acknowledged else {}
-    with audit_context(source=source, user=user, reason=reason, **extra):
-        instance.save()
-        _case_changed(case)
-    return instance
+
+def section_preview(
+    *,
+    actor: Actor,
+    case: Case | str,
+    model: type[Model],
+    data: Mapping[str, Any],
+    row_id: int | None = None,
+    parent_id: int | None = None,
+) -> Plan:
+    """What `section_save` would decide and compute, without writing (live page feedback)."""
+    found = access.case_for(actor, case.code if isinstance(case, Case) else case)
+    if not access.may_write(actor, found, model):
+        raise PermissionDenied
+    return plan(snapshot.load_one(found), model, data, row_id=row_id, parent_id=parent_id)
 
 
 @transaction.atomic
 def section_delete(
     *,
-    user,
-    instance: models.Model,
+    actor: Actor,
+    case: Case | str,
+    model: type[Model],
+    row_id: int | None,
+    based_on: int,
     reason: str = "",
-    expected_version: int | None = None,
     source: str = Source.WEB,
 ) -> None:
-    """Delete a section row (never a case: cases are withdrawn), audited with its reason."""
-    if isinstance(instance, Case):
-        raise PermissionDenied("A case is withdrawn with a reason, never deleted.")
-    case = _case_for_write(user, instance, reason=reason, expected_version=expected_version)
-    with audit_context(source=source, user=user, reason=reason):
-        instance.delete()
-        _case_changed(case)
+    """Delete a row (never a case: cases are withdrawn), audited with its reason."""
+    if model is Case:
+        raise PermissionDenied(_("A case is withdrawn with a reason, never deleted."))
+    locked = locked_case(actor, case)
+    _check_writer(actor, locked, model, based_on, reason)
+    rows = snapshot.load_one(locked)
+    if model in ONE_PER_CASE and row_id is None:
+        row = rows.one(model)
+    else:
+        row = next((r for r in rows.many(model) if r.pk == row_id), None)
+    if row is None:
+        raise Http404("No such row in this case.")
+    rows.drop(row)
+    changes = derive.changes(derive.derive_case(rows))
+    with _audit(actor, source, reason, {}):
+        try:
+            with transaction.atomic():
+                row.delete()
+        except ProtectedError as exc:
+            raise refusal(
+                None,
+                "row.in_use",
+                _("This row is linked from {rows}: remove those links first.").format(
+                    rows=", ".join(
+                        sorted({str(o._meta.verbose_name) for o in exc.protected_objects})
+                    )
+                ),
+            ) from exc
+        _write_derived(changes, skip=None)
+        _bump(locked)
+        cases_changed.send(sender=Case, rows=[rows], actor=actor)
 
 
-def _case_changed(case: Case) -> None:
-    # Forms opened before this write now see a conflict; derived values follow the data.
-    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
-    case_recompute(case=case)
+@transaction.atomic
+def case_create(
+    *,
+    actor: Actor,
+    centre_id: int,
+    group: str,
+    identity: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    acknowledged: Acknowledgements = (),
+    source: str = Source.WEB,
+) -> Case:
+    """A new case in one of the actor's centres, with its identity and consent."""
+    if not access.may_create_case(actor, centre_id):
+        raise PermissionDenied(_("Only an investigator of this centre can create its cases."))
+    if group not in Group.values():
+        raise refusal("group", "case.group", _("Group must be 'case' or 'control'."))
+    case = Case(centre_id=centre_id, group=group, created_by=actor.user)
+    rows = CaseRows(case=case)
+    acks = _acknowledgements(acknowledged)
+    case_plan = plan(rows, Case, data or {})
+    plans = [case_plan]
+    if identity is not None:
+        plans.append(plan(rows, Identity, identity))
+    findings = [f for p in plans for f in p.findings]
+    _judge(Plan(case, rows, case, findings, []), acks)
+    with _audit(actor, source, "", acks):
+        case.save()
+        for p in plans[1:]:
+            p.row.save()
+        cases_changed.send(sender=Case, rows=[rows], actor=actor)
+    return case
 
 
-def may_write(user, case: Case, instance: models.Model) -> bool:
-    """Central review belongs to central reviewers; everything else to the owning centre."""
-    if isinstance(instance, CentralReview):
-        return (
-            can_review_pathology(user)
-            and case.status not in READ_ONLY_STATUSES
-            and cases_visible_to(user).filter(pk=case.pk).exists()
-        )
-    return can_edit_case(user, case)
-
-
-def _store(instance: models.Model, values: dict) -> None:
-    """Write only the derived values that changed (each write is audited by triggers)."""
-    changed = {k: v for k, v in values.items() if getattr(instance, k) != v}
-    if changed:
-        type(instance).objects.filter(pk=instance.pk).update(**changed)
-        for key, value in changed.items():
-            setattr(instance, key, value)
-
-
-def case_recompute(*, case: Case) -> None:
-    """Recompute and store every derived value of the case (about a dozen queries)."""
-    identity = Identity.objects.filter(case=case).first()
-    haem = HaematologicalDisease.objects.filter(case=case).first()
-    demo = Demographics.objects.filter(case=case).first()
-    if demo:
-        _store(
-            demo,
-            derive.demographics(
-                demo,
-                birth=identity.date_of_birth if identity else None,
-                mds_date=haem.diagnosis_date if haem else None,
-            ),
-        )
-    for criteria in SliccCriteria.objects.filter(case=case):
-        _store(criteria, derive.slicc(criteria))
-    serology_at_dx = SerologyPanel.objects.filter(case=case, at_le_diagnosis=True).first()
-    for criteria in EularAcrCriteria.objects.filter(case=case):
-        _store(criteria, derive.eular_acr(criteria, serology_at_diagnosis=serology_at_dx))
-    for panel in SerologyPanel.objects.filter(case=case):
-        _store(panel, derive.serology(panel))
-    for assessment in SledaiAssessment.objects.filter(case=case):
-        _store(assessment, derive.sledai(assessment))
-
-    tests = list(NgsTest.objects.filter(case=case).prefetch_related("variants"))
-    for test in tests:
-        if test.tissue == "skin":
-            _store(test, derive.concordance(test, other_tests=tests))
-    if haem:
-        blood_variants = [
-            v
-            for t in tests
-            if t.tissue in ("peripheral_blood", "bone_marrow")
-            for v in t.variants.all()
-        ]
-        age = demo.age_at_mds_diagnosis if demo else None
-        _store(
-            haem,
-            derive.haematology(haem, age_at_diagnosis=age, marrow_or_blood_variants=blood_variants),
-        )
-    for review in CentralReview.objects.filter(biopsy__case=case).select_related("biopsy"):
-        _store(review, derive.reclassified(review))
-    for response in LupusResponse.objects.filter(treatment__case=case).select_related("sledai"):
-        _store(response, derive.lupus_response(response))
+def _integrity_message(exc: IntegrityError) -> str:
+    constraint = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(constraint, "constraint_name", None) or ""
+    return _(
+        "The database refused these values ({constraint}): reload the page and check them."
+    ).format(constraint=name or _("a constraint"))

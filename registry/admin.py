@@ -1,7 +1,8 @@
 """Admin for centres, accounts and memberships, and the scope of pghistory's events admin.
 
-Permissions come from roles (`registry.access`), never from Django's model permissions:
-registry administrators manage centres, users and memberships; nobody else does.
+Permissions come from roles (`registry.roles`), never from Django's model permissions:
+registry administrators manage centres, users and memberships; nobody else does. (Access
+to patient data is decided in `crf.access`; registry knows nothing of the CRF.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from pghistory.admin import EventsAdmin
 
-from registry.access import can_manage_accounts
+from registry import roles
 from registry.models import Centre, Membership, User
 
 
@@ -40,7 +41,7 @@ class AccountsPermissionsMixin:
     """Registry administrators manage accounts; superusers too, to bootstrap the first one."""
 
     def _manages(self, request: HttpRequest) -> bool:
-        return can_manage_accounts(request.user) or request.user.is_superuser
+        return roles.manages_accounts(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._manages(request)
@@ -119,10 +120,10 @@ class RegistryEventsAdmin(NotFoundAdminMixin, EventsAdmin):
     """
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return can_manage_accounts(request.user)
+        return roles.manages_accounts(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return can_manage_accounts(request.user)
+        return roles.manages_accounts(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         from crf.models import Identity

@@ -2,7 +2,7 @@
 
 A user's roles are memberships: `investigator` belongs to exactly one centre; the other
 roles are network-wide and carry no centre. What a role may see is decided in
-`registry.access`, nowhere else.
+`crf.access`, nowhere else (registry knows nothing of the CRF).
 """
 
 import pghistory

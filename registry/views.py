@@ -3,7 +3,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from registry.access import roles_of
+from registry.roles import roles_of
 
 
 @login_required

@@ -5,8 +5,19 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from .fields import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, answer, classify, crf_model, date_field
+from crf.codes import Group, Status
+
+from .fields import (
+    DIRECT_IDENTIFIER,
+    QUASI_IDENTIFIER,
+    answer,
+    choices_of,
+    classify,
+    crf_model,
+    date_field,
+)
 
 # No 0/O, 1/I/L: the code is read aloud and copied by hand.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -17,45 +28,35 @@ def new_case_code() -> str:
     return "LE-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(7))
 
 
-class Group(models.TextChoices):
-    CASE = "case", "Case: MDS/CMML-associated LE"
-    CONTROL = "control", "Control: idiopathic SLE"
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    IN_REVIEW = "in_review", "In review"
-    QUERIED = "queried", "Queried"
-    VERIFIED = "verified", "Verified"
-    LOCKED = "locked", "Locked"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-# Edits from `submitted` on must give a reason for change; locked/withdrawn cases are read-only.
+# Edits from `submitted` on must give a reason for change (in review, queried, answered and
+# verified included); locked and withdrawn cases are read-only to everyone.
 STATUSES_NEEDING_REASON = frozenset(set(Status) - {Status.DRAFT})
 READ_ONLY_STATUSES = frozenset({Status.LOCKED, Status.WITHDRAWN})
 
 
-@crf_model(section="0. Case")
+@crf_model(section=_("0. Case"))
 class Case(models.Model):
+    audit_exclude = ("version", "updated_at")
+
     centre = classify(
         models.ForeignKey("registry.Centre", on_delete=models.PROTECT, related_name="cases"),
         QUASI_IDENTIFIER,
     )
-    group = models.CharField(max_length=7, choices=Group.choices)
+    group = models.CharField(max_length=7, choices=choices_of(Group, missing=False))
     # A §164.514(c) re-identification code (random), but centres map it back to Identity:
     # exports key on it only under the de-identification rules.
     code = classify(
         models.CharField(
-            "case code", max_length=12, unique=True, default=new_case_code, editable=False
+            _("case code"), max_length=12, unique=True, default=new_case_code, editable=False
         ),
         QUASI_IDENTIFIER,
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        max_length=10, choices=choices_of(Status, missing=False), default=Status.DRAFT.value
+    )
     withdrawn_reason = models.CharField(max_length=500, blank=True)
-    consent = answer("Non-opposition / consent recorded")
-    consent_date = date_field("Date of non-opposition / consent", partial=False)
+    consent = answer(_("Non-opposition / consent recorded"))
+    consent_date = date_field(_("Date of non-opposition / consent"), partial=False)
     # Optimistic concurrency: a save names the version it edited (conflict-safe saves).
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,8 +79,8 @@ class Case(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="case_withdrawn_needs_reason",
-                condition=~Q(status=Status.WITHDRAWN) | ~Q(withdrawn_reason=""),
-                violation_error_message="A withdrawn case needs a reason.",
+                condition=~Q(status=Status.WITHDRAWN.value) | ~Q(withdrawn_reason=""),
+                violation_error_message=_("A withdrawn case needs a reason."),
             ),
             models.CheckConstraint(
                 name="case_code_format", condition=Q(code__regex=r"^LE-[2-9A-HJKMNP-Z]{7}$")
@@ -94,7 +95,7 @@ class Case(models.Model):
         return self.group == Group.CASE
 
 
-@crf_model(section="0. Identity")
+@crf_model(section=_("0. Identity"))
 class Identity(models.Model):
     """Who the patient is. Visible to the owning centre only; never exported."""
 
@@ -104,20 +105,21 @@ class Identity(models.Model):
         QUASI_IDENTIFIER,
     )
     local_identifier = classify(
-        models.CharField("local hospital identifier", max_length=50), DIRECT_IDENTIFIER
+        models.CharField(_("local hospital identifier"), max_length=50), DIRECT_IDENTIFIER
     )
     initials = classify(
-        models.CharField(max_length=4, help_text="Up to 4 letters, e.g. 'JD'."), DIRECT_IDENTIFIER
+        models.CharField(max_length=4, help_text=_("Up to 4 letters, e.g. 'JD'.")),
+        DIRECT_IDENTIFIER,
     )
-    date_of_birth = classify(models.DateField("date of birth"), DIRECT_IDENTIFIER)
+    date_of_birth = classify(models.DateField(_("date of birth")), DIRECT_IDENTIFIER)
 
     class Meta:
-        verbose_name_plural = "identities"
+        verbose_name_plural = _("identities")
         constraints = [
             models.CheckConstraint(
                 name="identity_initials_letters",
                 condition=Q(initials__regex=r"^[A-Z]{1,4}$"),
-                violation_error_message="Initials are 1 to 4 capital letters.",
+                violation_error_message=_("Initials are 1 to 4 capital letters."),
             ),
         ]
 

@@ -2,6 +2,9 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crf.codes import DeathCause, Sex, TemporalRelation, VitalStatus
 
 from .base import SectionOfCase, rule_version_field
 from .fields import (
@@ -17,40 +20,15 @@ from .fields import (
 )
 
 
-class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-
-
-class VitalStatus(models.TextChoices):
-    ALIVE = "alive", "Alive"
-    DEAD = "dead", "Dead"
-    LOST = "lost", "Lost to follow-up"
-
-
-class DeathCause(models.TextChoices):
-    SEPSIS = "sepsis", "Sepsis"
-    HAEMATOLOGICAL_PROGRESSION = "haematological_progression", "Haematological progression"
-    BLEEDING = "bleeding", "Bleeding"
-    CARDIAC = "cardiac", "Cardiac"
-    OTHER = "other", "Other"
-
-
-class TemporalRelation(models.TextChoices):
-    LE_BEFORE = "le_before", "LE before MDS/CMML"
-    CONCOMITANT = "concomitant", "Concomitant (< 3 months apart)"
-    LE_AFTER = "le_after", "LE after MDS/CMML"
-
-
-@crf_model(section="1. Demographics and follow-up")
+@crf_model(section=_("1. Demographics and follow-up"))
 class Demographics(SectionOfCase):
-    sex = classify(coded(Sex, "sex"), QUASI_IDENTIFIER)
-    le_diagnosis_date = date_field("date of LE diagnosis")
-    last_followup_date = date_field("date of last follow-up")
-    vital_status = coded(VitalStatus, "vital status")
-    death_date = date_field("date of death")
-    death_cause = coded(DeathCause, "cause of death")
-    death_cause_detail = free_text("cause of death, details")
+    sex = classify(coded(Sex, _("sex")), QUASI_IDENTIFIER)
+    le_diagnosis_date = date_field(_("date of LE diagnosis"))
+    last_followup_date = date_field(_("date of last follow-up"))
+    vital_status = coded(VitalStatus, _("vital status"))
+    death_date = date_field(_("date of death"))
+    death_cause = coded(DeathCause, _("cause of death"))
+    death_cause_detail = free_text(_("cause of death, details"))
 
     # Derived on save (crf.services); ages need the date of birth kept in Identity.
     age_at_le_diagnosis = classify(
@@ -61,30 +39,34 @@ class Demographics(SectionOfCase):
     )
     diagnosis_interval_days = with_unit(
         models.IntegerField(
-            null=True, blank=True, editable=False, help_text="MDS/CMML date minus LE date."
+            null=True, blank=True, editable=False, help_text=_("MDS/CMML date minus LE date.")
         ),
         "days",
     )
-    temporal_relation = computed(TemporalRelation, "temporal relation")
+    temporal_relation = computed(TemporalRelation, _("temporal relation"))
     followup_years = with_unit(
         models.FloatField(
             null=True,
             blank=True,
             editable=False,
-            help_text="First diagnosis to last news or death.",
+            help_text=_("First diagnosis to last news or death."),
         ),
         "years",
+    )
+    # Some date above is known to the month or year only: the values are approximate.
+    dates_approximate = models.BooleanField(
+        _("computed from partial dates (approximate)"), null=True, editable=False
     )
     rule_version = rule_version_field()
 
     class Meta:
-        verbose_name_plural = "demographics"
+        verbose_name_plural = _("demographics")
         constraints = [
             date_order("le_diagnosis_date", "last_followup_date"),
             date_order("le_diagnosis_date", "death_date"),
             models.CheckConstraint(
                 name="demographics_death_only_if_dead",
                 condition=Q(vital_status="dead") | (Q(death_date__isnull=True) & Q(death_cause="")),
-                violation_error_message="Death date and cause are only for a patient who died.",
+                violation_error_message=_("Death date and cause are only for a patient who died."),
             ),
         ]

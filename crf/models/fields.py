@@ -11,28 +11,27 @@ Fields carry the data-dictionary metadata as attributes (`unit`, `deid`), read b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from crf.codes import Codes, DatePrecision, Missing, TestResult, YesNo
+
+MISSING_CODES = frozenset(Missing.values())
+Choices = type[Codes] | Iterable[tuple[str, str]]
 
 
-class Missing(models.TextChoices):
-    UNKNOWN = "unknown", "Unknown"
-    NOT_DONE = "not_done", "Not done"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-
-
-MISSING_CODES = frozenset(Missing.values)
-
-
-class YesNo(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-
-
-class TestResult(models.TextChoices):
-    POSITIVE = "positive", "Positive"
-    NEGATIVE = "negative", "Negative"
+def choices_of(codes: Choices, *, missing: bool) -> list[tuple[str, object]]:
+    """A field's choices: the codes with their translated labels, then the missing codes."""
+    members = list(codes) if isinstance(codes, type) else []
+    pairs = [(m.value, _(m.label)) for m in members] or [(c, _(lbl)) for c, lbl in codes]
+    if missing:
+        pairs += [(m.value, _(m.label)) for m in Missing]
+    return pairs
 
 
 # De-identification classes used by the data dictionary and exports.
@@ -52,17 +51,17 @@ def classify(field: models.Field, deid: str) -> models.Field:
 
 
 def coded(
-    choices: type[models.TextChoices] | list[tuple[str, str]],
-    verbose_name: str,
+    codes: Choices,
+    verbose_name: object,
     *,
     missing: bool = True,
-    help_text: str = "",
+    exclude: Iterable[str] = (),
+    help_text: object = "",
 ) -> models.CharField:
-    """A coded answer: the given codes, plus the missing-data codes, plus blank (not entered)."""
-    pairs = list(choices.choices if isinstance(choices, type) else choices)
-    if missing:
-        pairs += Missing.choices
-    return models.CharField(
+    """A coded answer: the given codes (but `exclude`), plus the missing-data codes, plus
+    blank (not entered)."""
+    pairs = [pair for pair in choices_of(codes, missing=missing) if pair[0] not in exclude]
+    field = models.CharField(
         verbose_name,
         max_length=max(len(code) for code, _ in pairs),
         choices=pairs,
@@ -70,13 +69,14 @@ def coded(
         default="",
         help_text=help_text,
     )
+    field.codes = codes if isinstance(codes, type) else None
+    return field
 
 
-def computed(
-    choices: type[models.TextChoices] | list[tuple[str, str]], verbose_name: str
-) -> models.CharField:
-    """A code the registry derives (never typed): blank until its inputs are complete."""
-    field = coded(choices, verbose_name, missing=False)
+def computed(codes: type[Codes], verbose_name: object) -> models.CharField:
+    """A code the registry derives (never typed): blank until its inputs are complete. Its
+    choices are exactly the code list the derivation returns members of (a test checks)."""
+    field = coded(codes, verbose_name, missing=False)
     field.editable = False
     return field
 
@@ -92,34 +92,34 @@ def with_unit(field: models.Field, unit: str) -> models.Field:
     return field
 
 
-def answer(verbose_name: str, *, help_text: str = "") -> models.CharField:
+def answer(verbose_name: object, *, help_text: object = "") -> models.CharField:
     """yes / no / unknown / not done / not applicable, or blank."""
     return coded(YesNo, verbose_name, help_text=help_text)
 
 
-def result(verbose_name: str) -> models.CharField:
+def result(verbose_name: object) -> models.CharField:
     """positive / negative / unknown / not done / not applicable, or blank."""
     return coded(TestResult, verbose_name)
 
 
 def measurement(
-    verbose_name: str,
+    verbose_name: object,
     *,
     unit: str,
     minimum: float = 0,
     maximum: float | None = None,
-    help_text: str = "",
+    help_text: object = "",
 ) -> tuple[models.FloatField, models.CharField]:
     """A measured value and the reason it is missing: `hb, hb_missing = measurement(...)`.
 
-    `minimum`/`maximum` are physical bounds (also database constraints, see `bounded`);
-    plausibility and unit slips are validation rules in `crf.validation`.
+    `minimum`/`maximum` are physical bounds (also database constraints); plausibility and
+    unit slips are validation rules in `crf.validation`.
     """
     validators = [MinValueValidator(minimum)]
     if maximum is not None:
         validators.append(MaxValueValidator(maximum))
     value = models.FloatField(
-        f"{verbose_name} ({unit})" if unit else verbose_name,
+        format_lazy("{} ({})", verbose_name, unit) if unit else verbose_name,
         null=True,
         blank=True,
         validators=validators,
@@ -127,17 +127,18 @@ def measurement(
     )
     value.unit = unit
     value.bounds = (minimum, maximum)
-    reason = coded([], f"{verbose_name}: reason missing", help_text="Only when no value is given.")
+    value.label = verbose_name  # without the unit: messages print the unit beside the value
+    reason = coded(
+        [],
+        format_lazy(_("{}: reason missing"), verbose_name),
+        help_text=_("Only when no value is given."),
+    )
     return value, reason
 
 
-class DatePrecision(models.TextChoices):
-    DAY = "day", "Day"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
-
-
-def date_field(verbose_name: str, *, partial: bool = True, help_text: str = "") -> models.DateField:
+def date_field(
+    verbose_name: object, *, partial: bool = True, help_text: object = ""
+) -> models.DateField:
     """A date. Retrospective (`partial`) dates may be known to the month or year only:
     `crf_model` gives them a `<name>_precision` companion, and such a date is stored at the
     middle of what is known (the 15th of the month, 1 July of the year), so intervals and
@@ -151,19 +152,26 @@ def _add_precision_fields(model) -> None:
     for field in list(model._meta.local_fields):
         if getattr(field, "partial", False):
             precision = models.CharField(
-                f"{field.verbose_name}: known to the",
+                format_lazy(_("{}: known to the"), field.verbose_name),
                 max_length=5,
-                choices=DatePrecision.choices,
-                default=DatePrecision.DAY,
+                choices=choices_of(DatePrecision, missing=False),
+                default=DatePrecision.DAY.value,
             )
             model.add_to_class(f"{field.name}_precision", precision)
 
 
-def free_text(verbose_name: str, *, max_length: int = 500, help_text: str = "") -> models.CharField:
+def free_text(
+    verbose_name: object, *, max_length: int = 500, help_text: object = ""
+) -> models.CharField:
     return models.CharField(verbose_name, max_length=max_length, blank=True, help_text=help_text)
 
 
 # ---- constraints and the model decorator ----
+
+
+_VALUE_OR_REASON = _(
+    "{label}: give a value within {low}–{high} or a reason it is missing, not both."
+)
 
 
 def _measurement_constraints(model) -> list[models.CheckConstraint]:
@@ -179,13 +187,11 @@ def _measurement_constraints(model) -> list[models.CheckConstraint]:
         if maximum is not None:
             valid &= Q(**{f"{name}__lte": maximum})
         constraints.append(
-            models.CheckConstraint(
-                name=f"{prefix}_{name}_valid",
-                condition=Q(**{f"{name}__isnull": True}) | valid,
-                violation_error_message=(
-                    f"{field.verbose_name}: give a value within {minimum}–{maximum} "
-                    f"or a reason it is missing, not both."
-                ),
+            check(
+                f"{prefix}_{name}_valid",
+                Q(**{f"{name}__isnull": True}) | valid,
+                format_lazy(_VALUE_OR_REASON, label=field.label, low=minimum, high=maximum),
+                field=name,
             )
         )
     return constraints
@@ -206,34 +212,59 @@ def crf_model(*, section: str):
         model.crf_section = section
         _add_precision_fields(model)
         model._meta.constraints = [*model._meta.constraints, *_measurement_constraints(model)]
-        return pghistory.track(*trackers())(model)
+        # Bookkeeping a model names in `audit_exclude` (the case's version counter) is not
+        # tracked: bumping it alone writes no event.
+        exclude = list(getattr(model, "audit_exclude", ()))
+        return pghistory.track(*trackers(), exclude=exclude)(model)
 
     return decorate
 
 
+# The field each check constraint's refusal is reported on, by constraint name (a name may
+# hold "%(class)s"); read by crf.validation.constraints. (Django clones constraints, so the
+# field cannot ride on the constraint object itself.)
+CONSTRAINT_FIELDS: dict[str, str] = {}
+
+
+def check(
+    name: str, condition: Q, message: object, *, field: str | None = None
+) -> models.CheckConstraint:
+    """A check constraint whose refusal is reported on `field` (crf.validation evaluates it
+    in memory before the database does, and shows `message` beside that field)."""
+    if field:
+        CONSTRAINT_FIELDS[name] = field
+    return models.CheckConstraint(name=name, condition=condition, violation_error_message=message)
+
+
 def date_order(earlier: str, later: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        name=f"%(class)s_{earlier}_le_{later}",
-        condition=Q(**{f"{earlier}__isnull": True})
+    """`earlier` is not after `later` (when both are given); reported on `later`."""
+    return check(
+        f"%(class)s_{earlier}_le_{later}",
+        Q(**{f"{earlier}__isnull": True})
         | Q(**{f"{later}__isnull": True})
         | Q(**{f"{earlier}__lte": models.F(later)}),
-        violation_error_message=f"{earlier} must not be after {later}.",
+        format_lazy(_("{later} must not be before {earlier}."), later=later, earlier=earlier),
+        field=later,
     )
 
 
-def required_when(field: str, when: Q, label: str) -> models.CheckConstraint:
+def required_when(field: str, when: Q, label: object) -> models.CheckConstraint:
     """Text `field` must be filled when `when` holds."""
-    return models.CheckConstraint(
-        name=f"%(class)s_{field}_required",
-        condition=~when | ~Q(**{field: ""}),
-        violation_error_message=f"{field} is required when {label}.",
+    return check(
+        f"%(class)s_{field}_required",
+        ~when | ~Q(**{field: ""}),
+        format_lazy(_("This is required when {condition}."), condition=label),
+        field=field,
     )
 
 
-def only_when(field: str, when: Q, label: str, *, empty: Q | None = None) -> models.CheckConstraint:
+def only_when(
+    field: str, when: Q, label: object, *, empty: Q | None = None
+) -> models.CheckConstraint:
     """`field` stays empty unless `when` holds (empty = NULL, or `empty` when given)."""
-    return models.CheckConstraint(
-        name=f"%(class)s_{field}_only_when",
-        condition=when | (empty if empty is not None else Q(**{f"{field}__isnull": True})),
-        violation_error_message=f"{field} is only recorded when {label}.",
+    return check(
+        f"%(class)s_{field}_only_when",
+        when | (empty if empty is not None else Q(**{f"{field}__isnull": True})),
+        format_lazy(_("This is only recorded when {condition}; clear it."), condition=label),
+        field=field,
     )

@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crf.codes import CleSubtype, Ihc, SkinDiagnosis, SkinSite
 
 from .base import RowOfCase
 from .fields import (
@@ -18,45 +21,18 @@ from .fields import (
     measurement,
     required_when,
 )
-from .lupus import CleSubtype
 
 
-class SkinSite(models.TextChoices):
-    FACE = "face", "Face"
-    EARS = "ears", "Ears"
-    SCALP = "scalp", "Scalp"
-    FINGERS = "fingers", "Fingers"
-    TOES = "toes", "Toes"
-    HANDS = "hands", "Hands"
-    TRUNK = "trunk", "Trunk"
-    LIMBS = "limbs", "Limbs"
-    MUCOSA = "mucosa", "Mucosa"
-
-
-class SkinDiagnosis(models.TextChoices):
-    CLE = "cle", "Cutaneous lupus"
-    MDS_CMML_CUTIS = "mds_cmml_cutis", "MDS/CMML cutis"
-    KLIP = "klip", "Kikuchi-like inflammatory pattern (KLIP)"
-    PDC_DERMATOSIS = "pdc_dermatosis", "Plasmacytoid dendritic cell dermatosis"
-    OTHER = "other", "Other"
-
-
-class Ihc(models.TextChoices):
-    POSITIVE = "positive", "Positive"
-    FEW = "few", "Few cells"
-    NEGATIVE = "negative", "Negative"
-
-
-@crf_model(section="7. Skin biopsies")
+@crf_model(section=_("7. Skin biopsies"))
 class SkinBiopsy(RowOfCase):
-    taken_on = date_field("biopsy date")
-    site = coded(SkinSite, "site")
-    clinical_lesion_type = coded(CleSubtype, "clinical lesion type")
-    local_diagnosis = coded(SkinDiagnosis, "local diagnosis")
-    local_diagnosis_detail = free_text("local diagnosis, as written", max_length=300)
+    taken_on = date_field(_("biopsy date"))
+    site = coded(SkinSite, _("site"))
+    clinical_lesion_type = coded(CleSubtype, _("clinical lesion type"))
+    local_diagnosis = coded(SkinDiagnosis, _("local diagnosis"))
+    local_diagnosis_detail = free_text(_("local diagnosis, as written"), max_length=300)
 
     class Meta:
-        verbose_name_plural = "skin biopsies"
+        verbose_name_plural = _("skin biopsies")
         ordering = ["case", "taken_on", "pk"]
         constraints = []
 
@@ -65,7 +41,7 @@ def ihc(marker: str) -> models.CharField:
     return coded(Ihc, f"{marker} immunostaining")
 
 
-@crf_model(section="7. Skin biopsies: central review")
+@crf_model(section=_("7. Skin biopsies: central review"))
 class CentralReview(models.Model):
     """Entered by central reviewers only."""
 
@@ -75,18 +51,18 @@ class CentralReview(models.Model):
         models.OneToOneField(SkinBiopsy, on_delete=models.CASCADE, related_name="central_review"),
         QUASI_IDENTIFIER,
     )
-    diagnosis = coded(SkinDiagnosis, "central diagnosis", missing=False)
-    diagnosis_detail = free_text("central diagnosis, details", max_length=300)
+    diagnosis = coded(SkinDiagnosis, _("central diagnosis"), missing=False)
+    diagnosis_detail = free_text(_("central diagnosis, details"), max_length=300)
     dense_dermal_lymphocytic_infiltrate = export_as(
-        answer("dense dermal lymphocytic infiltrate"), "dense_infiltrate"
+        answer(_("dense dermal lymphocytic infiltrate")), "dense_infiltrate"
     )
-    perivascular_perieccrine = answer("perivascular and peri-eccrine infiltrate")
-    interface_dermatitis = answer("interface dermatitis")
-    dermal_mucin = answer("dermal mucin")
-    vasculitis = answer("vasculitis")
-    leukocytoclasia = answer("leukocytoclasia")
-    mature_neutrophils = answer("mature neutrophils")
-    immature_myeloid_cells = answer("immature myeloid cells")
+    perivascular_perieccrine = answer(_("perivascular and peri-eccrine infiltrate"))
+    interface_dermatitis = answer(_("interface dermatitis"))
+    dermal_mucin = answer(_("dermal mucin"))
+    vasculitis = answer(_("vasculitis"))
+    leukocytoclasia = answer(_("leukocytoclasia"))
+    mature_neutrophils = answer(_("mature neutrophils"))
+    immature_myeloid_cells = answer(_("immature myeloid cells"))
     cd3 = ihc("CD3")
     cd68 = ihc("CD68")
     cd163 = ihc("CD163")
@@ -96,11 +72,11 @@ class CentralReview(models.Model):
     cd34 = ihc("CD34")
     cd56 = ihc("CD56")
     cd117 = ihc("CD117")
-    ki67, ki67_missing = measurement("Ki67", unit="%", maximum=100)
-    dif_done = answer("direct immunofluorescence done")
-    lupus_band_positive = answer("lupus band test positive")
+    ki67, ki67_missing = measurement(_("Ki67"), unit="%", maximum=100)
+    dif_done = answer(_("direct immunofluorescence done"))
+    lupus_band_positive = answer(_("lupus band test positive"))
     # Both name staff (pathologists), who also locate the centre.
-    reviewers = classify(free_text("reviewers", max_length=200), DIRECT_IDENTIFIER)
+    reviewers = classify(free_text(_("reviewers"), max_length=200), DIRECT_IDENTIFIER)
     reviewed_by = classify(
         models.ForeignKey(
             settings.AUTH_USER_MODEL,
@@ -109,11 +85,11 @@ class CentralReview(models.Model):
             blank=True,
             editable=False,
             related_name="+",
-            help_text="Set to the central reviewer who saved the review.",
+            help_text=_("Set to the central reviewer who saved the review."),
         ),
         DIRECT_IDENTIFIER,
     )
-    reviewed_on = date_field("review date", partial=False)
+    reviewed_on = date_field(_("review date"), partial=False)
     # Derived: the central diagnosis differs from the local one.
     reclassified = models.BooleanField(null=True, editable=False)
 
@@ -122,14 +98,16 @@ class CentralReview(models.Model):
             models.CheckConstraint(
                 name="central_review_diagnosis_given",
                 condition=~Q(diagnosis=""),
-                violation_error_message="Give the central diagnosis.",
+                violation_error_message=_("Give the central diagnosis."),
             ),
             models.CheckConstraint(
                 name="central_review_band_needs_dif",
                 condition=Q(lupus_band_positive="") | Q(dif_done="yes"),
-                violation_error_message="A lupus band result needs direct immunofluorescence done.",
+                violation_error_message=_(
+                    "A lupus band result needs direct immunofluorescence done."
+                ),
             ),
-            required_when("diagnosis_detail", Q(diagnosis="other"), "the diagnosis is 'other'"),
+            required_when("diagnosis_detail", Q(diagnosis="other"), _("the diagnosis is 'other'")),
         ]
 
     def __str__(self) -> str:

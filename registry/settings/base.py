@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "crf",
     "cohorts",
     "exports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -136,7 +137,15 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": None,
 }
 
-# Audit: event tables refuse UPDATE and DELETE (a trigger, so even the table owner is refused).
+# Audit (registry/audit.py, docs/audit.md). Each event row carries its own copy of its context
+# (who, why) as JSON, and the id of the context it was written under.
+import pghistory  # noqa: E402
+
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
+# The schema the audit triggers write into by qualified name (never a same-named temp table).
+REGISTRY_DB_SCHEMA = "public"
+# Event tables refuse UPDATE and DELETE (a trigger, so even the table owner is refused).
 PGHISTORY_APPEND_ONLY = True
 # pghistory's own events admin lists every centre's events: ours is scoped (registry/admin.py).
 PGHISTORY_ADMIN_CLASS = "registry.admin.RegistryEventsAdmin"

@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crf import demo
+from demo import cohort as demo
 from registry.models import Role
 
 

@@ -24,6 +24,7 @@ from typing import TypeVar
 from django.db import models, transaction
 
 from crf import derive, scores
+from crf.codes import SledaiItem
 from crf.models import (
     AdverseEvent,
     Case,
@@ -45,8 +46,8 @@ from crf.models import (
     SliccCriteria,
     Treatment,
 )
-from crf.models.lupus import SLEDAI_ITEMS
-from crf.services import case_recompute
+from crf import access
+from crf.batch import batch_save, items_from_rows
 from registry.audit import Source, audit_context
 from registry.models import Centre, Membership, Role, User
 
@@ -597,30 +598,24 @@ M = TypeVar("M", bound=models.Model)
 
 
 class Batch:
-    """Unsaved rows by model, written with one bulk_create per model, parents first."""
-
-    ORDER = (
-        Case, Identity, Demographics, LupusProfile, SliccCriteria, EularAcrCriteria,
-        SledaiAssessment, CutaneousLesion, SerologyPanel, HaematologicalDisease, EvolutionEvent,
-        SkinBiopsy, CentralReview, NgsTest, NgsVariant, Treatment, LupusResponse,
-        HaematologicalResponse, AdverseEvent,
-    )  # fmt: skip
+    """The rows of the new patients, parents first; written at once through the batch path."""
 
     def __init__(self) -> None:
-        self.rows: dict[type[models.Model], list[models.Model]] = {m: [] for m in self.ORDER}
+        self.rows: list[models.Model] = []
 
     def add(self, row: M) -> M:
-        # Codes and bounds are checked here: bulk_create skips model validation.
-        row.clean_fields(
-            exclude={f.name for f in row._meta.fields if f.is_relation or not f.editable}
-        )
-        self.rows[type(row)].append(row)
+        self.rows.append(row)
         return row
 
     def write(self, report: SeedReport) -> None:
-        for model, rows in self.rows.items():
-            model.objects.bulk_create(rows)
-            report.rows[model.__name__] += len(rows)
+        result = batch_save(
+            actor=access.SYSTEM,
+            items=items_from_rows(self.rows),
+            source=Source.SYSTEM,
+            reason="synthetic demo data",
+            acknowledge_all=True,
+        )
+        report.rows.update(result.created)
 
 
 def _yn(flag: object) -> str:
@@ -775,7 +770,7 @@ def _eular(p: Patient, case: Case) -> EularAcrCriteria:
 
 
 def _sledai(case: Case, context: str, on: date, present: set[str]) -> SledaiAssessment:
-    items = {item: _yn(item in present) for item in SLEDAI_ITEMS}
+    items = {item: _yn(item in present) for item in SledaiItem}
     return SledaiAssessment(case=case, context=context, assessed_on=on, **items)
 
 
@@ -1302,14 +1297,11 @@ def _seed_patients(centres: dict[str, Centre], users: dict[str, User], report: S
     )
     investigators = {a.centre: users[a.username] for a in ACCOUNTS if a.centre}
     batch = Batch()
-    new_cases = [
-        build_patient(
-            batch, p, centre=centres[p.centre], created_by=investigators.get(p.centre),
-            reviewer=users["pathologist"],
-        )
-        for p in patients
-        if p.local_id not in existing
-    ]  # fmt: skip
-    batch.write(report)
-    for case in new_cases:
-        case_recompute(case=case)  # stores ages, IPSS-R, SLICC, SLEDAI, concordance…
+    for p in patients:
+        if p.local_id not in existing:
+            build_patient(
+                batch, p, centre=centres[p.centre], created_by=investigators.get(p.centre),
+                reviewer=users["pathologist"],
+            )  # fmt: skip
+    if batch.rows:
+        batch.write(report)  # validated, derived (ages, IPSS-R, SLICC…) and audited

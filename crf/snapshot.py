@@ -1,0 +1,134 @@
+"""Load cases into memory (`crf.rows.CaseRows`): every row of a case in one query.
+
+One SQL statement returns, per case, the case row and a JSON array of its rows for every
+CRF model (rows hanging off another row are reached through their parent: a variant through
+its test, a review through its biopsy). The rows are turned back into model instances and
+linked to each other in memory, so the services, the overview and the API read a whole case
+without any further query, whatever its number of rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import Model
+
+from crf.models import CRF_MODELS, Case
+from crf.models.base import link_to_case
+from crf.rows import CaseRows
+
+CHUNK = 500  # cases per statement: bounded memory, few round trips
+
+
+def _rows_of(model: type[Model]) -> str:
+    """SQL selecting `model`'s rows of the case `c` (through parents when nested)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    link = link_to_case(model)
+    assert link is not None
+    field = model._meta.get_field(link)
+    column = connection.ops.quote_name(field.column)
+    parent = field.related_model
+    if parent is Case:
+        where = f"t.{column} = c.id"
+    else:
+        where = f"t.{column} IN (SELECT p.id FROM ({_rows_of(parent)}) p)"
+    return f"SELECT * FROM {table} t WHERE {where}"
+
+
+def _statement() -> str:
+    columns = ", ".join(
+        f"(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]'::jsonb) "
+        f"FROM ({_rows_of(model)}) r) AS {model._meta.model_name}"
+        for model in CRF_MODELS
+        if model is not Case
+    )
+    table = connection.ops.quote_name(Case._meta.db_table)
+    return f"SELECT to_jsonb(c), {columns} FROM {table} c WHERE c.id = ANY(%s)"
+
+
+def _instance(model: type[Model], data: dict[str, Any]) -> Model:
+    fields = model._meta.concrete_fields
+    values = []
+    for f in fields:
+        raw = data.get(f.column)
+        values.append(None if raw is None else _to_python(f, raw))
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def _to_python(field: models.Field, raw: Any) -> Any:
+    if field.is_relation:
+        return raw
+    return field.to_python(raw)
+
+
+def _link(rows: CaseRows) -> None:
+    """Point every foreign key between rows of the case at the in-memory parent."""
+    by_pk: dict[type[Model], dict[int, Model]] = {
+        model: {row.pk: row for row in rows.many(model)} for model in rows.rows
+    }
+    by_pk[Case] = {rows.case.pk: rows.case}
+    for model, instances in rows.rows.items():
+        relations = [f for f in model._meta.concrete_fields if f.is_relation]
+        for field in relations:
+            targets = by_pk.get(field.related_model)
+            if targets is None:
+                continue  # a user or a centre: not part of the case
+            for row in instances:
+                target = targets.get(getattr(row, field.attname))
+                if target is not None:
+                    field.set_cached_value(row, target)
+
+
+def _order(model: type[Model], instances: list[Model]) -> list[Model]:
+    """The model's Meta ordering (dates may be missing: those rows come first)."""
+    keys = [k for k in model._meta.ordering if k not in ("case", "test", "pk")]
+    if not keys:
+        return instances
+
+    def key(row: Model) -> tuple:
+        values = []
+        for name in keys:
+            value = getattr(row, name.lstrip("-"))
+            values.append((value is not None, value if value is not None else 0))
+        return (*values, row.pk)
+
+    return sorted(instances, key=key)
+
+
+def load(case_ids: Iterable[int]) -> dict[int, CaseRows]:
+    """CaseRows of the given cases, by case id (missing ids are simply absent)."""
+    ids = list(dict.fromkeys(case_ids))
+    result: dict[int, CaseRows] = {}
+    if not ids:
+        return result
+    models_in_order = [m for m in CRF_MODELS if m is not Case]
+    sql = _statement()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            cursor.execute(sql, [ids[start : start + CHUNK]])
+            for case_json, *per_model in cursor.fetchall():
+                case = _instance(Case, _json(case_json))
+                rows = CaseRows(case=case)
+                for model, items in zip(models_in_order, per_model, strict=True):
+                    instances = [_instance(model, item) for item in _json(items)]
+                    if instances:
+                        rows.rows[model] = _order(model, instances)
+                _link(rows)
+                result[case.pk] = rows
+    return result
+
+
+def load_one(case: Case) -> CaseRows:
+    """The CaseRows of one case; the given instance (possibly locked) stands for the case."""
+    rows = load([case.pk])[case.pk]
+    rows.case = case
+    _link(rows)
+    return rows
+
+
+def _json(value: Any) -> Any:
+    # psycopg returns jsonb as Python objects already; a text value would need parsing.
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,3 @@
+"""The validation rules, by CRF area. Importing this package registers them."""
+
+from . import general, haematology, lupus, ngs, treatment, units  # noqa: F401
