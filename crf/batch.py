@@ -28,6 +28,8 @@ from crf import access, derive, snapshot
 from crf.access import Actor
 from crf.codes import Group, Status
 from crf.models import CRF_MODELS, Case, CentralReview
+from crf.models.base import field as field_of
+from crf.models.base import manager, related
 from crf.models.case import STATUSES_NEEDING_REASON
 from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
@@ -94,8 +96,9 @@ def _write_order() -> list[type[Model]]:
         if model in order:
             return
         for f in model._meta.concrete_fields:
-            if f.is_relation and f.related_model in CRF_MODELS and f.related_model is not model:
-                visit(f.related_model)
+            target = related(model, f.name) if f.is_relation else None
+            if target in CRF_MODELS and target is not model:
+                visit(target)
         order.append(model)
 
     for model in CRF_MODELS:
@@ -115,6 +118,7 @@ class _Batch:
         self.new_cases: list[Case] = []
         self.dirty: dict[int, dict[int, Model]] = defaultdict(dict)  # case -> rows to write
         self.changed_fields: dict[int, set[str]] = defaultdict(set)  # id(row) -> fields
+        self.today = timezone.localdate()
 
     def problem(self, index: int, f: Finding) -> None:
         entry = Problem(index, f.field, f.rule, f.message, f.severity)
@@ -172,7 +176,7 @@ class _Batch:
             created_by=self.actor.user,
         )
         rows = CaseRows(case=case)
-        for f in apply_data(rows, case, new.data) + validate(case, rows):
+        for f in apply_data(rows, case, new.data) + validate(case, rows, today=self.today):
             self.problem(index, f)
         self.new_rows[id(new)] = rows
         self.new_cases.append(case)
@@ -225,7 +229,7 @@ class _Batch:
         findings = apply_data(rows, row, data)
         rows.put(row)
         refused = {f.field for f in findings}
-        findings += [f for f in validate(row, rows) if f.field not in refused]
+        findings += [f for f in validate(row, rows, today=self.today) if f.field not in refused]
         for f in findings:
             if f.is_error or not (self.acknowledge_all or f.rule in item.acknowledged):
                 self.problem(index, f if f.is_error else _unacknowledged(f))
@@ -255,12 +259,13 @@ class _Batch:
                 for name, value in values.items():
                     setattr(row, name, value)
                 self.dirty[key][id(row)] = row
-                self.changed_fields[id(row)] |= {row._meta.get_field(n).attname for n in values}
+                self.changed_fields[id(row)] |= {field_of(type(row), n).attname for n in values}
 
     def write(self) -> tuple[dict[str, int], dict[str, int]]:
         created: dict[str, int] = defaultdict(int)
         updated: dict[str, int] = defaultdict(int)
         Case.objects.bulk_create(self.new_cases)
+        created_ids = {case.pk for case in self.new_cases}
         created["Case"] = len(self.new_cases)
         rows_by_model: dict[type[Model], list[Model]] = defaultdict(list)
         for rows in self.dirty.values():
@@ -272,35 +277,32 @@ class _Batch:
             new = [r for r in batch if r.pk is None]
             old = [r for r in batch if r.pk is not None]
             if new:
-                model.objects.bulk_create(new)
+                manager(model).bulk_create(new)
                 created[model.__name__] += len(new)
             if old:
                 names = _field_names(model, set().union(*(self.changed_fields[id(r)] for r in old)))
                 if any(f.name == "updated_at" for f in model._meta.fields):
                     for r in old:
-                        r.updated_at = now
+                        r.updated_at = now  # type: ignore[attr-defined]
                     names.add("updated_at")
                 fields = sorted(names)
                 if fields:
-                    model.objects.bulk_update(old, fields, batch_size=1000)
+                    manager(model).bulk_update(old, fields, batch_size=1000)
                     updated[model.__name__] += len(old)
         touched = [
             rows.case.pk
             for key, rows in self.cases.items()
-            if self.dirty[key] and rows.case not in self.new_cases
+            if self.dirty[key] and rows.case.pk not in created_ids
         ]
         if touched:
             Case.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=now)
         return dict(created), dict(updated)
 
 
-def _field_names(model: type[Model], names: set[str]) -> set[str]:
-    by_attname = {f.attname: f.name for f in model._meta.concrete_fields}
-    return {
-        by_attname.get(n, n)
-        for n in names
-        if not model._meta.get_field(by_attname.get(n, n)).primary_key
-    }
+def _field_names(model: type[Model], attnames: set[str]) -> set[str]:
+    """Field names (not attnames: `test`, not `test_id`) to bulk-update, never the key."""
+    fields: dict[str, Any] = {f.attname: f for f in model._meta.concrete_fields}
+    return {fields[a].name for a in attnames if a in fields and not fields[a].primary_key}
 
 
 def _unacknowledged(f: Finding) -> Finding:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Any
 
 from crf.codes import DatePrecision
 
@@ -39,6 +40,11 @@ def latest(day: date, precision: str) -> date:
     if precision == DatePrecision.YEAR:
         return date(day.year, 12, 31)
     return day
+
+
+def precision_of(row: Any, name: str) -> str:
+    """The precision of the date field `name` of a row (its `<name>_precision` companion)."""
+    return getattr(row, f"{name}_precision", DatePrecision.DAY) or DatePrecision.DAY
 
 
 def is_exact(*precisions: str) -> bool:

@@ -32,7 +32,7 @@ from crf.codes import (
     Who2022,
     YesNo,
 )
-from crf.dates import is_exact
+from crf.dates import is_exact, precision_of
 from crf.models import (
     CentralReview,
     Demographics,
@@ -88,8 +88,8 @@ def derive_case(rows: CaseRows) -> list[tuple[Model, Derived]]:
     birth = identity.date_of_birth if identity else None
     if demo:
         out.append((demo, demographics(demo, birth=birth, haem=haem)))
-    for criteria in rows.many(SliccCriteria):
-        out.append((criteria, slicc(criteria)))
+    for slicc_row in rows.many(SliccCriteria):
+        out.append((slicc_row, slicc(slicc_row)))
     at_diagnosis = next((p for p in rows.many(SerologyPanel) if p.at_le_diagnosis), None)
     for criteria in rows.many(EularAcrCriteria):
         out.append((criteria, eular_acr(criteria, serology_at_diagnosis=at_diagnosis)))
@@ -154,20 +154,18 @@ def demographics(
         "dates_approximate": None,
         "rule_version": versions("temporal_relation"),
     }
-    used = [(le_date, demo.le_diagnosis_date_precision)]
+    used = [(le_date, precision_of(demo, "le_diagnosis_date"))]
     if le_date and mds_date:
         out["diagnosis_interval_days"] = (mds_date - le_date).days
         out["temporal_relation"] = scores.temporal_relation(le_date=le_date, mds_date=mds_date)
-        used.append((mds_date, haem.diagnosis_date_precision if haem else ""))
+        used.append((mds_date, precision_of(haem, "diagnosis_date")))
     # Follow-up runs from the first diagnosis (LE or MDS/CMML) to last news or death.
     start = min((d for d in (le_date, mds_date) if d), default=None)
     end = demo.death_date or demo.last_followup_date
     if start and end and end >= start:
         out["followup_years"] = round((end - start).days / 365.25, 2)
-        end_precision = (
-            demo.death_date_precision if demo.death_date else demo.last_followup_date_precision
-        )
-        used.append((end, end_precision))
+        end_name = "death_date" if demo.death_date else "last_followup_date"
+        used.append((end, precision_of(demo, end_name)))
     if any(day for day, _ in used):
         out["dates_approximate"] = not is_exact(*(p for day, p in used if day))
     return out

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models.expressions import RawSQL
 
 from crf.models import CRF_MODELS, Case, Identity
-from crf.models.base import link_to_case
+from crf.models.base import field, link_to_case, related
 
 
 @dataclass(frozen=True)
@@ -40,20 +40,28 @@ def _ids_in_case(model: type[models.Model], case_pk: int) -> Any:
     subquery on the event tables, not on the live rows."""
     if model is Case:
         return [case_pk]
-    key = model._meta.get_field(link_to_case(model))
-    if key.related_model is Case:
-        events = model.pgh_event_model.objects.filter(**{key.attname: case_pk})
+    link = link_to_case(model)
+    assert link is not None
+    key, parent = field(model, link), related(model, link)
+    event_model = events_of(model)
+    if parent is Case:
+        events = event_model.objects.filter(**{key.attname: case_pk})
     else:
-        parents = _ids_in_case(key.related_model, case_pk)
-        events = model.pgh_event_model.objects.filter(**{f"{key.attname}__in": parents})
+        parents = _ids_in_case(parent, case_pk)
+        events = event_model.objects.filter(**{f"{key.attname}__in": parents})
     return events.values("pgh_obj_id")
+
+
+def events_of(model: type[models.Model]) -> Any:
+    """The pghistory event model of a tracked model."""
+    return model.pgh_event_model  # type: ignore[attr-defined]
 
 
 def _events_of_case(tracked: Sequence[type[models.Model]], case_pk: int) -> list[tuple]:
     """(model, pgh_id, when, label, object id, row as JSON, context) of every event: one query."""
     parts = []
     for model in tracked:
-        event_model = model.pgh_event_model
+        event_model = events_of(model)
         row = RawSQL(
             f'to_jsonb("{event_model._meta.db_table}")', (), output_field=models.JSONField()
         )

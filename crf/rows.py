@@ -27,7 +27,8 @@ from crf.models import (
     SkinBiopsy,
     Treatment,
 )
-from crf.models.base import link_to_case
+from crf.models.base import field as field_of
+from crf.models.base import link_to_case, related
 
 M = TypeVar("M", bound=Model)
 
@@ -35,7 +36,7 @@ M = TypeVar("M", bound=Model)
 ONE_PER_CASE: tuple[type[Model], ...] = tuple(
     m
     for m in CRF_MODELS
-    if m is not Case and link_to_case(m) == "case" and m._meta.get_field("case").one_to_one
+    if m is not Case and link_to_case(m) == "case" and field_of(m, "case").one_to_one
 )
 REPEATING: tuple[type[Model], ...] = tuple(
     m for m in CRF_MODELS if m is not Case and m not in ONE_PER_CASE
@@ -101,6 +102,6 @@ class CaseRows:
         self.rows[model] = [r for r in self.rows.get(model, []) if r is not row]
         for child in CRF_MODELS:
             link = link_to_case(child)
-            if link and link != "case" and child._meta.get_field(link).related_model is model:
+            if link and link != "case" and related(child, link) is model:
                 for orphan in [r for r in self.many(child) if getattr(r, link) is row]:
                     self.drop(orphan)

@@ -45,7 +45,8 @@ from crf.access import Actor
 from crf.codes import Group
 from crf.dates import stored
 from crf.models import CRF_MODELS, Case, CentralReview, Identity
-from crf.models.base import link_to_case
+from crf.models.base import field as field_of
+from crf.models.base import link_to_case, manager, related
 from crf.models.case import STATUSES_NEEDING_REASON
 from crf.rows import ONE_PER_CASE, CaseRows
 from crf.validation import Finding, validate
@@ -100,11 +101,11 @@ def refusal(field: str | None, rule: str, message: str) -> SectionInvalid:
 CASE_FIELDS = ("consent", "consent_date")
 
 
-def writable_fields(model: type[Model]) -> dict[str, models.Field]:
+def writable_fields(model: type[Model]) -> dict[str, Any]:
     """The fields a writer may give for `model`: its editable fields, without the link to
     its case or parent (set by the service, never moved), without bookkeeping."""
     if model is Case:
-        return {name: model._meta.get_field(name) for name in CASE_FIELDS}
+        return {name: field_of(model, name) for name in CASE_FIELDS}
     link = link_to_case(model)
     return {
         f.name: f
@@ -167,7 +168,7 @@ def target_row(
                 _("A row cannot be moved to another parent: delete it and add it there."),
             )
         return existing
-    parent_model = model._meta.get_field(link).related_model
+    parent_model = related(model, link)
     if parent_model is Case:
         return model(**{link: rows.case})
     parent = next((r for r in rows.many(parent_model) if r.pk == parent_id), None)
@@ -222,7 +223,7 @@ def _is_link(model: type[Model], name: str) -> bool:
     return any(f.name == name and f.is_relation for f in model._meta.fields)
 
 
-def _set_link(rows: CaseRows, row: Model, field: models.Field, value: Any) -> list[Finding]:
+def _set_link(rows: CaseRows, row: Model, field: Any, value: Any) -> list[Finding]:
     """A link to another row of the same case, given as the row or its id."""
     if value in (None, ""):
         setattr(row, field.name, None)
@@ -327,7 +328,7 @@ def _check_writer(actor: Actor, case: Case, model: type[Model], based_on: int, r
 def _write_derived(changes: list[tuple[Model, dict[str, Any]]], *, skip: Model | None) -> None:
     for row, values in changes:
         if row is not skip and row.pk is not None:
-            type(row).objects.filter(pk=row.pk).update(**values)
+            manager(type(row)).filter(pk=row.pk).update(**values)
 
 
 def _bump(case: Case) -> None:

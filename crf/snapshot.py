@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 from django.db.models import Model
 
 from crf.models import CRF_MODELS, Case
-from crf.models.base import link_to_case
+from crf.models.base import field as field_of
+from crf.models.base import link_to_case, related
 from crf.rows import CaseRows
 
 CHUNK = 500  # cases per statement: bounded memory, few round trips
@@ -28,9 +29,8 @@ def _rows_of(model: type[Model]) -> str:
     table = connection.ops.quote_name(model._meta.db_table)
     link = link_to_case(model)
     assert link is not None
-    field = model._meta.get_field(link)
-    column = connection.ops.quote_name(field.column)
-    parent = field.related_model
+    column = connection.ops.quote_name(field_of(model, link).column)
+    parent = related(model, link)
     if parent is Case:
         where = f"t.{column} = c.id"
     else:
@@ -71,7 +71,7 @@ def _link(rows: CaseRows) -> None:
     }
     by_pk[Case] = {rows.case.pk: rows.case}
     for model, instances in rows.rows.items():
-        relations = [f for f in model._meta.concrete_fields if f.is_relation]
+        relations: list[Any] = [f for f in model._meta.concrete_fields if f.is_relation]
         for field in relations:
             targets = by_pk.get(field.related_model)
             if targets is None:
@@ -84,7 +84,7 @@ def _link(rows: CaseRows) -> None:
 
 def _order(model: type[Model], instances: list[Model]) -> list[Model]:
     """The model's Meta ordering (dates may be missing: those rows come first)."""
-    keys = [k for k in model._meta.ordering if k not in ("case", "test", "pk")]
+    keys = [k for k in model._meta.ordering or () if k not in ("case", "test", "pk")]
     if not keys:
         return instances
 
@@ -110,7 +110,7 @@ def load(case_ids: Iterable[int]) -> dict[int, CaseRows]:
         for start in range(0, len(ids), CHUNK):
             cursor.execute(sql, [ids[start : start + CHUNK]])
             for case_json, *per_model in cursor.fetchall():
-                case = _instance(Case, _json(case_json))
+                case = cast(Case, _instance(Case, _json(case_json)))
                 rows = CaseRows(case=case)
                 for model, items in zip(models_in_order, per_model, strict=True):
                     instances = [_instance(model, item) for item in _json(items)]

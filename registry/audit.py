@@ -81,14 +81,14 @@ class AuditEvent(pghistory.trigger.Event):
     session's temporary table of the same name (pg_temp is searched first) cannot receive
     the events instead of the real table."""
 
-    def get_func(self, model: type[models.Model]) -> Any:
+    def get_func(self, model: Any) -> Any:
         func = super().get_func(model)
-        table = self.event_model._meta.db_table
+        table = self.event_model._meta.db_table  # type: ignore[attr-defined]
         schema = settings.REGISTRY_DB_SCHEMA
         func.func = func.func.replace(f'INSERT INTO "{table}"', f'INSERT INTO "{schema}"."{table}"')
         return func
 
-    def compile(self, model: type[models.Model]) -> compiler.Trigger:
+    def compile(self, model: Any) -> compiler.Trigger:
         compiled = super().compile(model)
         kwargs = dict(compiled.sql.kwargs)
         kwargs.pop("ignore_func_name", None)

@@ -1,5 +1,7 @@
 """The CRF, one model per section or repeating group (see ../shared/reference/crf.md)."""
 
+from django.db.models import Model
+
 from .case import Case, Group, Identity, Status
 from .demographics import Demographics
 from .haematology import EvolutionEvent, HaematologicalDisease, NgsTest, NgsVariant
@@ -23,7 +25,7 @@ __all__ = [
 ]  # fmt: skip
 
 # Every model holding patient data, in CRF order: audit, admin, dictionary and exports walk it.
-CRF_MODELS = (
+CRF_MODELS: tuple[type[Model], ...] = (
     Case, Identity, Demographics, LupusProfile, SliccCriteria, EularAcrCriteria,
     SledaiAssessment, CutaneousLesion, SerologyPanel, HaematologicalDisease, EvolutionEvent,
     NgsTest, NgsVariant, SkinBiopsy, CentralReview, Treatment, LupusResponse,

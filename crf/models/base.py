@@ -1,16 +1,42 @@
 """What every section row shares: its case, and where the derived values came from."""
 
+from __future__ import annotations
+
 from functools import reduce
+from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from .fields import CLINICAL, QUASI_IDENTIFIER, classify
 
+Model = models.Model
+
+
+def field(model: type[Model], name: str) -> models.Field[Any, Any]:
+    """A concrete field of a model (typed: `_meta.get_field` may also answer a relation)."""
+    return cast(models.Field, model._meta.get_field(name))
+
+
+def related(model: type[Model], name: str) -> type[Model]:
+    """The model a foreign key or one-to-one field of `model` points at."""
+    return cast(type[Model], field(model, name).related_model)
+
+
+def manager(model: type[Model]) -> models.Manager[Any]:
+    return model._default_manager
+
 
 def link_to_case(model: type[models.Model]) -> str | None:
     """The field tying a row to its case (`case`, or a parent: variant → `test`), else None."""
     return getattr(model, "case_link", None)
+
+
+def parent_model(model: type[Model]) -> type[Model]:
+    """The model of the row a CRF row hangs off (Case, or its parent row's model)."""
+    link = link_to_case(model)
+    assert link is not None, model
+    return related(model, link)
 
 
 def path_to_case(model: type[models.Model]) -> tuple[str, ...]:
@@ -22,7 +48,7 @@ def path_to_case(model: type[models.Model]) -> tuple[str, ...]:
     link = link_to_case(model)
     if link is None:
         return ()
-    return (link, *path_to_case(model._meta.get_field(link).related_model))
+    return (link, *path_to_case(related(model, link)))
 
 
 def case_lookup(model: type[models.Model]) -> str:
@@ -30,7 +56,7 @@ def case_lookup(model: type[models.Model]) -> str:
     return "__".join(path_to_case(model)) or "pk"
 
 
-def case_of(instance: models.Model):
+def case_of(instance: models.Model) -> Any:
     """The case a row belongs to, or None while its link is not set yet."""
     try:
         return reduce(getattr, path_to_case(type(instance)), instance)

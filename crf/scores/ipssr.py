@@ -25,7 +25,7 @@ CYTOGENETIC_RISK_POINTS: Final[Mapping[str, int]] = MappingProxyType(
     }
 )
 #: Upper (inclusive) score bound of each category; intervals are closed on the right.
-IPSSR_CATEGORY_BOUNDS: Final[tuple[tuple[float, str], ...]] = (
+IPSSR_CATEGORY_BOUNDS: Final[tuple[tuple[float, IpssrCategory], ...]] = (
     (1.5, IpssrCategory.VERY_LOW),
     (3.0, IpssrCategory.LOW),
     (4.5, IpssrCategory.INTERMEDIATE),

@@ -21,7 +21,7 @@ Rule codes are stable (clients key on them): each rule declares the codes it may
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from crf.codes import DatePrecision
 from crf.models import Case
+from crf.models.base import field as field_of
 from crf.rows import CaseRows
 
 ERROR: Literal["error"] = "error"
@@ -162,7 +163,7 @@ def validate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[F
 
 def label(model: type[Model], name: str) -> str:
     """The field's human label, without the unit (messages print the unit beside the value)."""
-    field_ = model._meta.get_field(name)
+    field_ = field_of(model, name)
     text = str(getattr(field_, "label", None) or getattr(field_, "verbose_name", name))
     return text[:1].upper() + text[1:]
 
@@ -172,14 +173,14 @@ def lower_first(text: str) -> str:
 
 
 def unit_of(model: type[Model], name: str) -> str:
-    return getattr(model._meta.get_field(name), "unit", "")
+    return getattr(field_of(model, name), "unit", "")
 
 
 def display(model: type[Model], name: str, code: Any) -> str:
     """A coded value as the user saw it ('Negative'), or 'not entered'."""
     if code in (None, ""):
         return _("not entered")
-    choices = dict(model._meta.get_field(name).flatchoices)
+    choices = dict(field_of(model, name).flatchoices)
     return str(choices.get(code, code))
 
 
@@ -192,7 +193,3 @@ def with_unit(value: float, unit: str) -> str:
     if not unit:
         return num(value)
     return f"{num(value)}{'' if unit.startswith('%') else ' '}{unit}"
-
-
-def iter_fields(model: type[Model]) -> Iterator[Any]:
-    yield from model._meta.concrete_fields

@@ -4,7 +4,12 @@ bounds are left to the rules, whose messages name the likely unit slip.)"""
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Model
 
 from . import Context, Finding, rule
 
@@ -16,18 +21,33 @@ def _declared(ctx: Context) -> list[Finding]:
     return []  # registers CODE; field_findings below does the work (it runs first)
 
 
+@cache
+def _checked(model: type[Model]) -> list[tuple[Any, frozenset[Any] | None]]:
+    """The fields a writer fills, each with its allowed codes (None: Django checks it)."""
+    fields = []
+    for field in model._meta.concrete_fields:
+        if not field.editable or field.is_relation or field.primary_key:
+            continue
+        plain_code = isinstance(field, models.CharField) and field.choices and field.blank
+        codes = frozenset(c for c, _ in field.flatchoices) | {""} if plain_code else None
+        fields.append((field, codes))
+    return fields
+
+
 def field_findings(ctx: Context) -> list[Finding]:
     ctx.codes = frozenset({CODE})
     findings = []
-    for field in ctx.model._meta.concrete_fields:
-        if not field.editable or field.is_relation or field.primary_key:
-            continue
+    for field, codes in _checked(ctx.model):
+        value = getattr(ctx.row, field.attname)
+        if codes is not None and value in codes:
+            continue  # a known code (the common case, checked without Django's machinery)
         try:
-            value = field.to_python(getattr(ctx.row, field.attname))
+            value = field.to_python(value)
             field.validate(value, ctx.row)
-            if not hasattr(field, "bounds"):  # a measurement's bounds are rules with the fix
+            if not hasattr(field, "bounds"):
                 field.run_validators(value)
         except ValidationError as exc:
             for message in exc.messages:
                 findings.append(ctx.error(field.name, CODE, f"{ctx.label(field.name)}: {message}"))
+    ctx.codes = frozenset()
     return findings

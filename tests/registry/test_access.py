@@ -1,4 +1,4 @@
-"""Centre isolation on the case pages, role by role, and the selectors of registry.access.
+"""Centre isolation on the case pages, role by role, and the selectors of crf.access.
 
 Fixture world: case A (centre alpha) has a skin biopsy, case B (centre beta) has none; both
 have an identity. A record the user may not see must answer exactly like a missing one.
@@ -12,13 +12,9 @@ import pytest
 from django.http import Http404
 from django.urls import reverse
 
-from crf.models import Case, Identity, Status
-from registry.access import (
-    can_edit_case,
-    case_for_user,
-    cases_visible_to,
-    identities_visible_to,
-)
+from crf import access
+from crf.access import Scope, actor_for
+from crf.models import Case, CentralReview, Demographics, Identity, Status
 from registry.models import Membership, Role
 from tests.factories import (
     CaseFactory,
@@ -27,6 +23,19 @@ from tests.factories import (
     UserFactory,
     user_with_role,
 )
+
+
+def cases_visible_to(user, scope=Scope.SESSION):
+    return access.cases_visible(actor_for(user, scope))
+
+
+def identities_visible_to(user, scope=Scope.SESSION):
+    return access.identities_visible(actor_for(user, scope))
+
+
+def can_edit_case(user, case, model=Demographics, scope=Scope.SESSION):
+    return access.may_write(actor_for(user, scope), case, model)
+
 
 # Which of the two cases each role sees, and whose identity it reads.
 SEES = {
@@ -249,16 +258,16 @@ def test_anonymous_user_sees_nothing(cases):
     assert not identities_visible_to(AnonymousUser()).exists()
 
 
-@pytest.mark.parametrize("case_id", ["abc", "", None, "1.5", [1], 2**70])
-def test_case_for_user_malformed_id_is_404(coordinator, cases, case_id):
+@pytest.mark.parametrize("code", ["abc", "", None, "1.5", [1], 2**70, "LE-\x00"])
+def test_case_for_malformed_code_is_404(coordinator, cases, code):
     with pytest.raises(Http404):
-        case_for_user(coordinator, case_id)
+        access.case_for(actor_for(coordinator), code)
 
 
-def test_case_for_user_foreign_case_is_404(investigator_a, cases):
-    assert case_for_user(investigator_a, cases["a"].pk) == cases["a"]
+def test_case_for_foreign_case_is_404(investigator_a, cases):
+    assert access.case_for(actor_for(investigator_a), cases["a"].code) == cases["a"]
     with pytest.raises(Http404):
-        case_for_user(investigator_a, cases["b"].pk)
+        access.case_for(actor_for(investigator_a), cases["b"].code)
 
 
 @pytest.mark.parametrize(
@@ -285,11 +294,56 @@ def test_withdrawn_case_is_read_only(investigator_a, cases):
 
 
 def test_a_deactivated_centre_loses_its_investigators_access(client, investigator_a, case_a):
-    from registry.access import cases_visible_to, identities_visible_to
-
     case_a.centre.is_active = False
     case_a.centre.save()
     assert not cases_visible_to(investigator_a).exists()
     assert not identities_visible_to(investigator_a).exists()
     client.force_login(investigator_a)
     assert client.get(f"/cases/{case_a.code}/").status_code == 404
+
+
+# ---- scopes: the channel an actor acts through ----
+
+
+def test_a_read_token_reads_like_the_role_and_writes_nothing(investigator_a, cases):
+    assert set(cases_visible_to(investigator_a, Scope.READ)) == {cases["a"]}
+    assert set(identities_visible_to(investigator_a, Scope.READ)) == {cases["a"].identity}
+    assert can_edit_case(investigator_a, cases["a"], scope=Scope.READ) is False
+    assert can_edit_case(investigator_a, cases["a"], scope=Scope.READ_WRITE) is True
+
+
+def test_the_export_scope_reaches_no_record(investigator_a, statistician, cases):
+    for user in (investigator_a, statistician):
+        assert not cases_visible_to(user, Scope.EXPORT).exists()
+        assert not identities_visible_to(user, Scope.EXPORT).exists()
+    assert access.may_export(actor_for(statistician, Scope.EXPORT))
+    assert not access.may_export(actor_for(investigator_a))
+
+
+def test_central_review_is_written_by_central_reviewers_only(
+    central_reviewer, investigator_a, coordinator, cases
+):
+    case = cases["a"]
+    assert can_edit_case(central_reviewer, case, CentralReview) is True
+    assert can_edit_case(central_reviewer, case, Demographics) is False
+    assert can_edit_case(investigator_a, case, CentralReview) is False
+    assert can_edit_case(coordinator, case, CentralReview) is False
+    case.status = Status.LOCKED
+    assert can_edit_case(central_reviewer, case, CentralReview) is False
+
+
+def test_writable_cases_is_the_queryset_form_of_may_write(
+    investigator_a, central_reviewer, cases, request
+):
+    for user in (investigator_a, central_reviewer, request.getfixturevalue("coordinator")):
+        actor = actor_for(user)
+        for model in (Demographics, CentralReview):
+            expected = {
+                c.pk for c in access.cases_visible(actor) if access.may_write(actor, c, model)
+            }
+            assert set(access.writable_cases(actor, model).values_list("pk", flat=True)) == expected
+
+
+def test_the_registry_itself_sees_and_writes_every_case(cases):
+    assert set(access.cases_visible(access.SYSTEM)) == set(cases.values())
+    assert access.may_write(access.SYSTEM, cases["b"], Demographics)

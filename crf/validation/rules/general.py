@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 from django.db import models
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from crf.codes import DatePrecision, YesNo
-from crf.dates import earliest, latest
+from crf.dates import earliest, latest, precision_of
 from crf.models import Case, Demographics, HaematologicalDisease, Identity, Treatment
+from crf.models.base import field as field_of
 from crf.models.base import link_to_case
+from crf.models.base import related as related_model
 
 from .. import Context, Finding, lower_first, num, rule, with_unit
 from .units import UNIT_SLIPS
 
 
-def measurements(model: type[Model]) -> list[models.Field]:
-    """The value half of each `measurement()` pair (it carries `bounds`)."""
+@cache
+def measurements(model: type[Model]) -> list[Any]:
+    """The value half of each `measurement()` pair (it carries `bounds` and `unit`)."""
     return [f for f in model._meta.concrete_fields if hasattr(f, "bounds")]
 
 
@@ -68,8 +73,10 @@ def related_rows_in_case(ctx: Context) -> Iterator[Finding]:
     treatment) must point at a row of the same case."""
     own_link = link_to_case(ctx.model)
     for field in ctx.model._meta.concrete_fields:
-        related = field.related_model
-        if field.name == own_link or related is None or link_to_case(related) != "case":
+        if field.name == own_link or not field.is_relation:
+            continue
+        related = related_model(ctx.model, field.name)
+        if link_to_case(related) != "case":
             continue
         target = getattr(ctx.row, field.name, None)
         if target is not None and all(target is not r for r in ctx.rows.many(related)):
@@ -82,6 +89,7 @@ def related_rows_in_case(ctx: Context) -> Iterator[Finding]:
             )
 
 
+@cache
 def dates(model: type[Model]) -> list[models.Field]:
     return [
         f
@@ -178,21 +186,18 @@ def date_order(ctx: Context) -> Iterator[Finding]:
 def mds_diagnosis_within_follow_up(ctx: Context) -> Iterator[Finding]:
     """The MDS/CMML diagnosis (section 5) falls within follow-up (section 1): not after the
     death, nor after the last follow-up."""
-    if ctx.model is HaematologicalDisease:
-        demographics, disease = ctx.rows.one(Demographics), ctx.row
-        field = "diagnosis_date"
-    else:
-        demographics, disease = ctx.row, ctx.rows.one(HaematologicalDisease)
-        field = None
+    demographics: Any = ctx.rows.one(Demographics)
+    disease: Any = ctx.rows.one(HaematologicalDisease)
+    field = "diagnosis_date" if ctx.model is HaematologicalDisease else None
     if demographics is None or disease is None or disease.diagnosis_date is None:
         return
-    diagnosed = earliest(disease.diagnosis_date, disease.diagnosis_date_precision)
+    diagnosed = earliest(disease.diagnosis_date, precision_of(disease, "diagnosis_date"))
     for end, code in (
         ("death_date", "date.death_before_diagnosis"),
         ("last_followup_date", "date.followup_before_diagnosis"),
     ):
         day = getattr(demographics, end)
-        if day is None or latest(day, getattr(demographics, f"{end}_precision")) >= diagnosed:
+        if day is None or latest(day, precision_of(demographics, end)) >= diagnosed:
             continue
         yield ctx.error(
             field or end,
@@ -202,7 +207,7 @@ def mds_diagnosis_within_follow_up(ctx: Context) -> Iterator[Finding]:
                 "{end} (section 1) and the date of MDS/CMML diagnosis (section 5)."
             ).format(
                 diagnosed=disease.diagnosis_date.isoformat(),
-                end=lower_first(str(Demographics._meta.get_field(end).verbose_name)),
+                end=lower_first(str(field_of(Demographics, end).verbose_name)),
                 day=day.isoformat(),
             ),
         )
