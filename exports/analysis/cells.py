@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from . import formatting as fmt
 from .data import Measure
@@ -120,13 +121,13 @@ def count_numbers(
 
 
 def count_cell(flags: pd.Series, *, denominator: Denominator = Denominator.ALL) -> Cell:
-    """ "9 (38)": the cases flagged True among the group's cases (`flags` index)."""
+    """n (%), "9 (38)": the cases flagged True among the group's cases (`flags` index)."""
     n, d, numbers = count_numbers(flags, denominator)
     return Cell(fmt.n_percent(n, d), numbers)
 
 
 def count_of_cell(flags: pd.Series) -> Cell:
-    """ "6/19 (32)": over the cases with data (the comparison's denominators)."""
+    """n/N (%), "6/19 (32)": over the cases with data (the comparison's denominators)."""
     n, d, numbers = count_numbers(flags, Denominator.WITH_DATA)
     return Cell(fmt.n_of_percent(n, d), numbers)
 
@@ -138,16 +139,12 @@ def n_cell(flags: pd.Series) -> Cell:
 
 
 def ratio_cell(numerator: pd.Index, denominator: pd.Index) -> Cell:
-    """ "6/8": `numerator` among `denominator` (ids may repeat when rows are counted)."""
+    """n/N, "6/8": `numerator` among `denominator` (ids repeat when rows are counted)."""
     n, d = len(numerator), len(denominator)
     return Cell(
         f"{n}/{d}",
         (Number("n", n, _ids(numerator)), Number("denominator", d, _ids(denominator))),
     )
-
-
-def text_cell(text: str, *numbers: Number) -> Cell:
-    return Cell(text, tuple(numbers))
 
 
 # ---- summaries ----
@@ -175,7 +172,8 @@ def summary_numbers(measure: Measure) -> tuple[Number, ...]:
 
 
 def summary_cell(measure: Measure) -> Cell:
-    """ "66.5 [32 – 85]": median [min – max] of the group's known values."""
+    """median [min – max], "66.5 [32 – 85]", of the group's known values; the median's ids
+    are the case(s) in the middle, the min's and max's every case at that value."""
     numbers = summary_numbers(measure)
     v = {n.name: n.value for n in numbers}
     return Cell(
@@ -190,8 +188,6 @@ def p_cell(p: float | None) -> Cell:
 
 def absent_footnote(absent: set[str]) -> tuple[str, ...]:
     """A footnote naming what the export lacks (read as missing), if anything."""
-    from django.utils.translation import gettext as _
-
     if not absent:
         return ()
     return (

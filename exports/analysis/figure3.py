@@ -148,7 +148,7 @@ def figure3_figure(counts: AnalysisTable) -> Figure:
     ax.set_yticks([0, 20, 40, 60, 80, 100])
     ax.set_ylabel(_("Patients (%)"))
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.legend(loc="outside upper center", ncols=len(RESPONSES), frameon=False)
     return fig
 
 

@@ -50,14 +50,12 @@ def _flags_in(ids: pd.Index, members: set[str]) -> pd.Series:
     return pd.Series(ids.isin(list(members)).astype(object), index=ids, dtype=object)
 
 
-def _code_rows(
-    prefix: str, values: pd.Series, choices: dict[str, str], *, kind: Kind = Kind.ITEM
-) -> list[Row]:
+def _code_rows(prefix: str, values: pd.Series, choices: dict[str, str]) -> list[Row]:
     """One n (%) row per code, of all the cases in `values`, codes in their field's order."""
     rows = []
     for code, label in choices.items():
         flags = values.map(lambda v, code=code: None if is_missing(v) else v == code)
-        rows.append(Row(f"{prefix}_{code}", label, (count_cell(flags.astype(object)),), kind))
+        rows.append(Row(f"{prefix}_{code}", label, (count_cell(flags.astype(object)),)))
     return rows
 
 
@@ -153,9 +151,10 @@ def _ngs_rows(data: StudyData, ids: pd.Index) -> list[Row]:
     ]
     variants = data.table(col.VARIANT, col.VARIANT_TEST, col.VARIANT_GENE)
     variants = variants[variants[col.VARIANT_TEST].isin(tests[col.ROW_ID])]
-    carriers = variants.groupby(col.VARIANT_GENE)[col.EXPORT_ID].agg(lambda s: set(s) & set(tested))
+    in_cases = set(tested)
+    carriers = variants.groupby(col.VARIANT_GENE)[col.EXPORT_ID].agg(lambda s: set(s) & in_cases)
     ranked = sorted(carriers.items(), key=lambda gc: (-len(gc[1]), gc[0]))
-    for gene, members in ranked:
+    for gene, members in (gc for gc in ranked if gc[1]):
         flags = _flags_in(tested, members)
         rows.append(Row(f"gene_{gene}", gene, (count_cell(flags),), Kind.SUBITEM))
     return rows
@@ -168,8 +167,9 @@ def _review_rows(data: StudyData, ids: pd.Index) -> list[Row]:
         valid=col.codes(CentralReview, col.REVIEW_DIAGNOSIS),
         column=f"{col.REVIEW}.diagnosis",
     )
-    reviews = reviews.assign(dx=diagnosis.to_numpy())[diagnosis.notna().to_numpy()]
-    reviewed = pd.Index(sorted(set(reviews[col.EXPORT_ID]) & set(ids)))
+    keep = diagnosis.notna().to_numpy() & reviews[col.EXPORT_ID].isin(ids).to_numpy()
+    reviews = reviews.assign(dx=diagnosis.to_numpy())[keep]
+    reviewed = pd.Index(sorted(set(reviews[col.EXPORT_ID])))
     rows = [
         header(
             "review",
@@ -223,7 +223,7 @@ def _concordance_rows(data: StudyData, ids: pd.Index) -> list[Row]:
     evaluable = tests[concordance.isin(["concordant", "discordant"]).to_numpy()]
     concordant = tests[(concordance == "concordant").to_numpy()]
     return [
-        header("concordance", _("Blood–skin clonal concordance"), WIDTH),
+        header("concordance_section", _("Blood–skin clonal concordance"), WIDTH),
         Row(
             "concordance",
             _("Skin tests sharing a variant with blood or marrow / skin tests evaluable"),

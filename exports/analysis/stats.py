@@ -50,12 +50,12 @@ class Comparison:
 
 def two_by_two(a: pd.Series, b: pd.Series) -> np.ndarray:
     """[[a yes, a no], [b yes, b no]] from True/False/None flags (None left out)."""
-    return np.array(
-        [
-            [sum(v is True for v in a), sum(v is False for v in a)],
-            [sum(v is True for v in b), sum(v is False for v in b)],
-        ]
-    )
+
+    def yes_no(flags: pd.Series) -> list[int]:
+        values = flags.to_numpy(dtype=object)
+        return [int((values == True).sum()), int((values == False).sum())]  # noqa: E712
+
+    return np.array([yes_no(a), yes_no(b)])
 
 
 def compare_flags(a: pd.Series, b: pd.Series) -> Comparison:

@@ -35,7 +35,7 @@ from . import columns as col
 from . import formatting as fmt
 from .cells import AnalysisTable, Cell, Number, Row, absent_footnote
 from .data import StudyData, bool_flag, coded_values, numbers
-from .table1 import classification
+from .haematology import classification
 from .treatments import (
     HaemResponse,
     case_treatments,
@@ -134,7 +134,7 @@ def _table2(data: StudyData) -> AnalysisTable:
             tuple(Number(f"cycles_{c.regimen}", c.cycles, ids) for c in courses),
         )
         cells = (
-            Cell(export_id, (Number("export_id", None, ids),)),
+            Cell(export_id, (Number("patient", number, ids),)),
             features.sex(export_id),
             features.age(export_id),
             treatment,
@@ -238,7 +238,7 @@ class _Features:
         age_le = numbers(data.column(col.AGE_LE), column=col.AGE_LE)
         self.ages = for_treated(age_mds.values.where(age_mds.values.notna(), age_le.values))
         self.top_code = age_mds.top_code or age_le.top_code
-        who22, _source = classification(data, col.WHO2022_COMPUTED, col.WHO2022_RECORDED, "who2022")
+        who22, _source = classification(data, "who2022")
         self.who22 = for_treated(who22)
         self.who_labels = col.labels(HaematologicalDisease, "who2022_computed")
         self.bm_blasts = for_treated(

@@ -22,11 +22,28 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
-from crf.models import Demographics, EularAcrCriteria, LupusProfile, SerologyPanel, SliccCriteria
-from crf.models.lupus import Articular, SledaiContext
+from crf.models import (
+    CentralReview,
+    CutaneousLesion,
+    Demographics,
+    EularAcrCriteria,
+    LupusProfile,
+    SerologyPanel,
+    SliccCriteria,
+)
+from crf.models.lupus import TABLE1_CLE_GROUP, Articular, SledaiContext
 
 from . import columns as col
-from .data import Measure, StudyData, any_true, bool_flag, coded_flag, numbers
+from .data import (
+    Measure,
+    StudyData,
+    any_true,
+    bool_flag,
+    coded_flag,
+    coded_values,
+    membership,
+    numbers,
+)
 
 
 def _answer(data: StudyData, name: str, model, field: str, yes=("yes",)) -> pd.Series:
@@ -150,6 +167,42 @@ def sledai_at_diagnosis(data: StudyData) -> Measure:
     return numbers(data.per_case(rows, col.SLEDAI_SCORE), column=f"{col.SLEDAI}.score")
 
 
+# ---- skin: Table 1's CLE groups and KLIP ----
+
+
+def cle_groups(data: StudyData) -> tuple[dict[str, pd.Series], pd.Series]:
+    """Per Table 1 group, whether the case has a lesion of it; and any specific lesion."""
+    rows = data.table(col.LESION, col.LESION_SUBTYPE)
+    subtype = coded_values(
+        rows[col.LESION_SUBTYPE],
+        valid=col.codes(CutaneousLesion, "subtype"),
+        column=f"{col.LESION}.{col.LESION_SUBTYPE}",
+    )
+    rows = rows.assign(group=subtype.map(lambda s: TABLE1_CLE_GROUP.get(s) if s else None))
+    with_lesion = set(rows.loc[subtype.notna().to_numpy(), col.EXPORT_ID])
+    skin = cutaneous(data)
+    known = with_lesion | set(skin.index[skin.to_numpy(dtype=object) == False])  # noqa: E712
+    index = data.cases.index
+    groups = {
+        g: membership(index, set(rows.loc[(rows["group"] == g).to_numpy(), col.EXPORT_ID]), known)
+        for g in set(TABLE1_CLE_GROUP.values())
+    }
+    specific = set(rows.loc[rows["group"].notna().to_numpy(), col.EXPORT_ID])
+    return groups, membership(index, specific, known)
+
+
+def klip(data: StudyData) -> pd.Series:
+    rows = data.table(col.REVIEW, col.REVIEW_DIAGNOSIS)
+    diagnosis = coded_values(
+        rows[col.REVIEW_DIAGNOSIS],
+        valid=col.codes(CentralReview, "diagnosis"),
+        column=f"{col.REVIEW}.{col.REVIEW_DIAGNOSIS}",
+    )
+    reviewed = set(rows.loc[diagnosis.notna().to_numpy(), col.EXPORT_ID])
+    has = set(rows.loc[(diagnosis == "klip").to_numpy(), col.EXPORT_ID])
+    return membership(data.cases.index, has, reviewed)
+
+
 # ---- the variables Table 1 and the comparison share, in the manuscript's wording ----
 
 
@@ -161,20 +214,20 @@ class Variable:
     continuous: bool = False  # a Measure (median [range], Mann–Whitney), else a flag
 
 
-SEROLOGY_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("ana", "ana", _("ANA positivity")),
-    ("anti_dsdna", "anti_dsdna", _("Anti-dsDNA positivity")),
-    ("anti_ssa", "anti_ssa", _("Anti-SSA")),
-    ("anti_ssb", "anti_ssb", _("Anti-SSB")),
-    ("anti_nucleosome", "anti_nucleosome", _("Anti-nucleosome")),
-    ("anti_rnp", "anti_rnp", _("Anti-RNP")),
-    ("anti_sm", "anti_sm", _("Anti-Sm")),
-    ("anti_cardiolipin", "anti_cardiolipin", _("Anti-Cardiolipin")),
-    ("anti_b2gpi", "anti_b2gpi", _("Anti-B2GPI")),
-    ("lupus_anticoagulant", "lupus_anticoagulant", _("Lupus anticoagulant")),
+# The antibodies of the serology at LE diagnosis, in Table 1's order and wording.
+SEROLOGY_ROWS = (
+    ("ana", _("ANA positivity")),
+    ("anti_dsdna", _("Anti-dsDNA positivity")),
+    ("anti_ssa", _("Anti-SSA")),
+    ("anti_ssb", _("Anti-SSB")),
+    ("anti_nucleosome", _("Anti-nucleosome")),
+    ("anti_rnp", _("Anti-RNP")),
+    ("anti_sm", _("Anti-Sm")),
+    ("anti_cardiolipin", _("Anti-Cardiolipin")),
+    ("anti_b2gpi", _("Anti-B2GPI")),
+    ("lupus_anticoagulant", _("Lupus anticoagulant")),
 )
-
-ANTIBODIES = {key: Variable(key, label, serology_result(f)) for key, f, label in SEROLOGY_ROWS}
+ANTIBODIES = {f: Variable(f, label, serology_result(f)) for f, label in SEROLOGY_ROWS}
 
 AGE = Variable("age_le", _("Age at LE diagnosis"), age_at_le_diagnosis, continuous=True)
 FEMALE = Variable("female", _("Female sex"), female)

@@ -301,6 +301,81 @@ def test_cle_groups_klip_articular_serositis() -> None:
     assert serositis.ids["with_data"] == ("A", "B")  # C: pericarditis unknown
 
 
+def test_who_block_rows_follow_the_class_and_say_what_is_missing() -> None:
+    data = cohort(
+        [
+            case(
+                "A",
+                haem_disease="mds",
+                haem_who2022_computed="aml",
+                haem_who2022_recorded="mds_ib2",
+            ),
+            case("B", haem_disease="mds", haem_who2022_recorded="mds_lb"),  # no WHO 2016 split
+            case("C", haem_disease="cmml"),  # no class at all
+            case("D"),  # no haematological section
+            case("K", "control", haem_disease="mds", haem_who2022_computed="mds_lb"),
+        ]
+    )
+    table = table1(data)
+    assert table.row("who_mds_aml").cells[0].ids["n"] == ("A",)  # computed wins
+    assert table.row("who_mds_mds_lb").cells[0].text == "1 (25)"
+    assert table.row("who_cmml_unclassified").cells[0].ids["n"] == ("C",)
+    assert table.row("who_disease_unrecorded").cells[0].ids["n"] == ("D",)
+    assert not table.has_row("who_mds_mds_ib2")
+    assert any(
+        "computed by the registry for 1 cases and as recorded for 1" in n for n in table.footnotes
+    )
+
+
+def test_boolean_columns_accept_text_files_and_refuse_the_rest() -> None:
+    ok = cohort(
+        [
+            case("A", haem_karyotype="abnormal", haem_del20q="true"),
+            case("B", haem_karyotype="abnormal", haem_del20q="False"),
+        ]
+    )
+    assert table1(ok).row("del20q").cells[0].ids["n"] == ("A",)
+    bad = cohort([case("A", haem_karyotype="abnormal", haem_del20q="maybe")])
+    with pytest.raises(
+        AnalysisInputError, match="haem_del20q: 'maybe' \\(case A\\) is not a yes/no"
+    ):
+        table1(bad)
+
+
+def test_results_count_cases_only_and_link_tests_to_patients() -> None:
+    data = cohort(
+        [case("A"), case("B"), case("K", "control")],
+        ngs=[
+            lrow("A", row_id=1, tissue="bone_marrow", result="variants"),
+            lrow("B", row_id=2, tissue="peripheral_blood", result="no_variant"),
+            lrow("K", row_id=3, tissue="peripheral_blood", result="variants"),
+            lrow("A", row_id=4, tissue="skin", concordance="concordant"),
+            lrow("A", row_id=5, tissue="skin", concordance="discordant"),
+            lrow("B", row_id=6, tissue="skin", concordance="not_evaluable"),
+        ],
+        variant=[
+            lrow("A", ngs_row_id=1, gene="TET2", vaf=40),
+            lrow("A", ngs_row_id=4, gene="SRSF2", vaf=10),  # skin only: not counted
+            lrow("K", ngs_row_id=3, gene="DNMT3A", vaf=20),  # a control: not counted
+        ],
+        review=[
+            lrow("A", biopsy_row_id=7, diagnosis="mds_cmml_cutis", reclassified=True),
+            lrow("A", biopsy_row_id=8, diagnosis="cle", reclassified=False),
+            lrow("K", biopsy_row_id=9, diagnosis="mds_cmml_cutis", reclassified=True),
+        ],
+    )
+    table = results_counts(data)
+    assert table.row("ngs_tested").cells[0].text == "2 (100)"
+    assert [row.key for row in table.rows if row.key.startswith("gene_")] == ["gene_TET2"]
+    assert table.row("gene_TET2").cells[0].text == "1 (50)"
+    assert table.row("biopsies_reviewed").cells[0].text == "2"
+    assert table.row("reclassified_cutis").cells[0].text == "1 (100)"
+    assert table.row("central_differs").cells[0].ids["n"] == ("A",)
+    concordance = table.row("concordance").cells[0]
+    assert concordance.text == "1/2"
+    assert concordance.ids == {"n": ("A",), "denominator": ("A", "A")}
+
+
 # ---- the case-control comparison: tests chosen and computed as the methods say ----
 
 
@@ -926,6 +1001,12 @@ def test_manuscript_figure3_and_table2(manuscript: StudyData) -> None:
     lupus = [row.cells[9].text for row in table.rows]
     assert lupus.count("Complete remission") == 4
     assert sum(1 for row in table.rows if row.cells[3].text.endswith("†")) == 1
+
+
+def test_row_keys_are_unique_in_every_table(manuscript: StudyData) -> None:
+    for build in (table1, case_control, table2, figure3_counts, results_counts):
+        keys = [row.key for row in build(manuscript).rows]
+        assert len(keys) == len(set(keys)), build.__name__
 
 
 def test_csv_of_a_manuscript_table_is_parseable(manuscript: StudyData) -> None:
