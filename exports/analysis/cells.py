@@ -120,22 +120,28 @@ def count_numbers(
     )
 
 
+def _recorded(numbers: tuple[Number, ...]) -> bool:
+    return any(x.name == "with_data" and x.value for x in numbers)
+
+
 def count_cell(flags: pd.Series, *, denominator: Denominator = Denominator.ALL) -> Cell:
-    """n (%), "9 (38)": the cases flagged True among the group's cases (`flags` index)."""
+    """n (%), "9 (38)": the cases flagged True among the group's cases (`flags` index);
+    "–" when no case has the item recorded (zero would claim an answer)."""
     n, d, numbers = count_numbers(flags, denominator)
-    return Cell(fmt.n_percent(n, d), numbers)
+    return Cell(fmt.n_percent(n, d) if _recorded(numbers) else fmt.DASH, numbers)
 
 
 def count_of_cell(flags: pd.Series) -> Cell:
     """n/N (%), "6/19 (32)": over the cases with data (the comparison's denominators)."""
     n, d, numbers = count_numbers(flags, Denominator.WITH_DATA)
-    return Cell(fmt.n_of_percent(n, d), numbers)
+    return Cell(fmt.n_of_percent(n, d) if _recorded(numbers) else fmt.DASH, numbers)
 
 
 def n_cell(flags: pd.Series) -> Cell:
     """A bare count ("6"), as Table 1 prints the CLE subtypes."""
     n, _d, numbers = count_numbers(flags, Denominator.WITH_DATA)
-    return Cell(str(n), tuple(x for x in numbers if x.name in ("n", "with_data")))
+    kept = tuple(x for x in numbers if x.name in ("n", "with_data"))
+    return Cell(str(n) if _recorded(numbers) else fmt.DASH, kept)
 
 
 def ratio_cell(numerator: pd.Index, denominator: pd.Index) -> Cell:

@@ -123,6 +123,7 @@ NGS = export_prefix(NgsTest)
 NGS_TISSUE = bare(NgsTest, "tissue")
 NGS_RESULT = bare(NgsTest, "result")
 NGS_CONCORDANCE = bare(NgsTest, "concordance")
+BLOOD_OR_MARROW = frozenset({"peripheral_blood", "bone_marrow"})  # the tissues of the clone
 
 VARIANT = export_prefix(NgsVariant)
 VARIANT_TEST = parent_row_id(NgsTest)

@@ -37,7 +37,6 @@ from .cells import (
     summary_cell,
 )
 from .data import Measure, StudyData, bool_flag, coded_values, is_missing, numbers
-from .table2 import BLOOD_OR_MARROW
 
 WIDTH = 1
 
@@ -135,7 +134,7 @@ def _ngs_rows(data: StudyData, ids: pd.Index) -> list[Row]:
     tissue = coded_values(
         tests[col.NGS_TISSUE], valid=col.codes(NgsTest, col.NGS_TISSUE), column=f"{col.NGS}.tissue"
     )
-    tests = tests[tissue.isin(BLOOD_OR_MARROW).to_numpy()]
+    tests = tests[tissue.isin(col.BLOOD_OR_MARROW).to_numpy()]
     tested = pd.Index(sorted(set(tests[col.EXPORT_ID]) & set(ids)))
     rows = [
         header(

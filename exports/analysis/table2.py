@@ -46,7 +46,6 @@ from .treatments import (
 
 T = TypeVar("T")
 
-BLOOD_OR_MARROW = frozenset({"peripheral_blood", "bone_marrow"})
 LUPUS_ONLY_MARK = "†"
 
 LUPUS_RESPONSE_LABELS = {
@@ -276,7 +275,7 @@ class _Features:
         tests = data.table(col.NGS, col.ROW_ID, col.NGS_TISSUE, col.NGS_RESULT)
         tests = tests[
             (
-                tests[col.EXPORT_ID].isin(treated) & tests[col.NGS_TISSUE].isin(BLOOD_OR_MARROW)
+                tests[col.EXPORT_ID].isin(treated) & tests[col.NGS_TISSUE].isin(col.BLOOD_OR_MARROW)
             ).to_numpy()
         ]
         self.tested = set(tests[col.EXPORT_ID])
