@@ -22,7 +22,7 @@ from scipy.stats.contingency import expected_freq
 MIN_EXPECTED = 5
 
 
-class Test(StrEnum):
+class StatTest(StrEnum):
     FISHER = "fisher"
     CHI2 = "chi2"
     MANN_WHITNEY = "mann_whitney"
@@ -30,16 +30,16 @@ class Test(StrEnum):
 
 
 TEST_LABELS = {
-    Test.FISHER: _("Fisher's exact test"),
-    Test.CHI2: _("χ² test"),
-    Test.MANN_WHITNEY: _("Mann–Whitney U test"),
-    Test.NONE: _("not tested (no data in a group)"),
+    StatTest.FISHER: _("Fisher's exact test"),
+    StatTest.CHI2: _("χ² test"),
+    StatTest.MANN_WHITNEY: _("Mann–Whitney U test"),
+    StatTest.NONE: _("not tested (no data in a group)"),
 }
 
 
 @dataclass(frozen=True)
 class Comparison:
-    test: Test
+    test: StatTest
     p: float | None
     statistic: float | None = None
 
@@ -61,18 +61,18 @@ def two_by_two(a: pd.Series, b: pd.Series) -> np.ndarray:
 def compare_flags(a: pd.Series, b: pd.Series) -> Comparison:
     table = two_by_two(a, b)
     if (table.sum(axis=1) == 0).any():
-        return Comparison(Test.NONE, None)
+        return Comparison(StatTest.NONE, None)
     if (expected_freq(table) < MIN_EXPECTED).any():
         statistic, p = stats.fisher_exact(table, alternative="two-sided")
-        return Comparison(Test.FISHER, float(p), float(statistic))
+        return Comparison(StatTest.FISHER, float(p), float(statistic))
     result = stats.chi2_contingency(table, correction=False)
-    return Comparison(Test.CHI2, float(result.pvalue), float(result.statistic))
+    return Comparison(StatTest.CHI2, float(result.pvalue), float(result.statistic))
 
 
 def compare_values(a: pd.Series, b: pd.Series) -> Comparison:
     x, y = a.dropna().to_numpy(dtype=float), b.dropna().to_numpy(dtype=float)
     if len(x) == 0 or len(y) == 0:
-        return Comparison(Test.NONE, None)
+        return Comparison(StatTest.NONE, None)
     result = stats.mannwhitneyu(x, y, alternative="two-sided")
     p = float(result.pvalue)
-    return Comparison(Test.MANN_WHITNEY, None if math.isnan(p) else p, float(result.statistic))
+    return Comparison(StatTest.MANN_WHITNEY, None if math.isnan(p) else p, float(result.statistic))
