@@ -1,0 +1,290 @@
+"""The de-identified export as the analysis reads it, and readers that keep "missing" apart.
+
+`StudyData` is the export's fixed layout: `cases`, one row per case indexed by `export_id`
+(the wide table), and `long`, one DataFrame per repeating group named by its prefix (`sero`,
+`tx`, …), each with `export_id`, `row_id` and, for a row hanging off another, the parent's
+row id (`tx_row_id`). Everything here is pandas: no ORM, so the same code runs on the page,
+in the command and on a statistician's own copy of the export.
+
+Missing data: blank ("" = not entered), `unknown`, `not_done`, `not_applicable`, None and
+NaN all read as missing, never as "no". A value that is none of the field's codes is an
+input error that names the column, the case and the codes expected.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from crf.models.fields import MISSING_CODES
+
+from . import columns as col
+
+T = TypeVar("T")
+MISSING_TEXT = frozenset({"", *MISSING_CODES})
+_TOP_CODED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*\+\s*$")
+_TRUE_TEXT = frozenset({"true", "1", "yes"})
+_FALSE_TEXT = frozenset({"false", "0", "no"})
+
+
+class AnalysisInputError(ValueError):
+    """The export cannot be read as the registry's layout; the message says how to fix it."""
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in MISSING_TEXT
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A per-case quantity: numbers (NaN = missing) and, for ages exported as "90+", the
+    top code (such values read as the code itself and print as "90+")."""
+
+    values: pd.Series
+    top_code: float | None = None
+
+
+@dataclass
+class StudyData:
+    """The export: `cases` (wide, index `export_id`) and `long` tables by prefix."""
+
+    cases: pd.DataFrame
+    long: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Columns the analysis asked for that the export does not have (read as all missing).
+    absent: set[str] = field(default_factory=set, init=False, repr=False)
+    _readers: list[set[str]] = field(default_factory=list, init=False, repr=False)
+    _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        cases = self.cases
+        if col.EXPORT_ID in cases.columns:
+            cases = cases.set_index(col.EXPORT_ID)
+        elif cases.index.name != col.EXPORT_ID:
+            raise AnalysisInputError(
+                f"The cases table needs an '{col.EXPORT_ID}' column or index: "
+                "export it with the registry's exporter, which names each case's pseudonym."
+            )
+        cases = cases.copy()
+        # Plain Python strings (object dtype): pandas' Arrow-backed strings are slow to
+        # look up one by one and to test for membership.
+        cases.index = pd.Index(cases.index.astype(str).tolist(), dtype=object, name=col.EXPORT_ID)
+        # Kept in export_id order: every selection and id list comes out sorted.
+        cases = cases.sort_index(kind="stable")
+        duplicated = cases.index[cases.index.duplicated()].unique().tolist()
+        if duplicated:
+            raise AnalysisInputError(
+                f"The cases table has several rows for {', '.join(duplicated)}: "
+                "keep one row per case (repeating groups belong in the long tables)."
+            )
+        if col.GROUP not in cases.columns:
+            raise AnalysisInputError(
+                f"The cases table has no '{col.GROUP}' column: it tells cases from "
+                "controls; export it with the case table's fields."
+            )
+        self.cases = cases
+        self.long = {name: self._checked(name, frame) for name, frame in self.long.items()}
+
+    def _checked(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        if col.EXPORT_ID not in frame.columns:
+            raise AnalysisInputError(
+                f"The long table '{name}' has no '{col.EXPORT_ID}' column: every row must "
+                "name the case it belongs to."
+            )
+        frame = frame.copy()
+        frame[col.EXPORT_ID] = pd.Series(
+            frame[col.EXPORT_ID].astype(str).tolist(), index=frame.index, dtype=object
+        )
+        # A subset of cases with unfiltered long tables is legitimate: keep the known cases.
+        return frame[frame[col.EXPORT_ID].isin(self.cases.index)].reset_index(drop=True)
+
+    @contextmanager
+    def reading(self) -> Iterator[set[str]]:
+        """Collect the absent columns and tables read inside the block (for a footnote)."""
+        seen: set[str] = set()
+        self._readers.append(seen)
+        try:
+            yield seen
+        finally:
+            self._readers.remove(seen)
+
+    def _note_absent(self, name: str) -> None:
+        self.absent.add(name)
+        for seen in self._readers:
+            seen.add(name)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per export (the export is not changed after it is read)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
+
+    # ---- selections ----
+
+    def ids(self, group: str | None = None) -> pd.Index:
+        """Export ids of every case, or of one group (`case`, `control`), in export order."""
+        if group is None:
+            return self.cases.index
+        return self.cases.index[self.cases[col.GROUP].astype(str) == group]
+
+    def column(self, name: str) -> pd.Series:
+        """A wide-table column; an absent one reads as all missing (and is reported)."""
+        if name not in self.cases.columns:
+            self._note_absent(name)
+            return pd.Series([None] * len(self.cases), index=self.cases.index, dtype=object)
+        return self.cases[name]
+
+    def table(self, prefix: str, *needed: str) -> pd.DataFrame:
+        """A long table; absent tables are empty and absent columns all missing."""
+        if prefix in self.long and not self._memo.get(f"sorted:{prefix}"):
+            frame = self.long[prefix]
+            if col.ROW_ID in frame.columns:
+                self.long[prefix] = frame.sort_values([col.EXPORT_ID, col.ROW_ID], kind="stable")
+            self._memo[f"sorted:{prefix}"] = True
+        frame = self.long.get(prefix)
+        if frame is None:
+            self._note_absent(prefix)
+            frame = pd.DataFrame({col.EXPORT_ID: pd.Series(dtype=str)})
+        for name in needed:
+            if name not in frame.columns:
+                if prefix in self.long:
+                    self._note_absent(f"{prefix}.{name}")
+                frame = frame.assign(**{name: pd.Series([None] * len(frame), dtype=object)})
+        return frame
+
+    def per_case(self, rows: pd.DataFrame, name: str) -> pd.Series:
+        """One value per case from a long table holding at most one row per case (the first
+        row when there are several), aligned on every case; missing where none."""
+        first = rows.drop_duplicates(col.EXPORT_ID).set_index(col.EXPORT_ID)[name]
+        return first.reindex(self.cases.index)
+
+
+# ---- readers: each keeps missing as None / NaN ----
+# Vectorised: each distinct value is checked and converted once, then mapped onto the
+# column (looping value by value over a pandas column is ~100 times slower).
+
+
+class _Refused(ValueError):
+    """A value a reader refuses; `_convert` adds the column and the case to the message."""
+
+
+def missing_mask(series: pd.Series) -> np.ndarray:
+    """True where the value is missing: None/NaN, blank, unknown, not_done, not_applicable."""
+    na = series.isna().to_numpy(dtype=bool)
+    if series.dtype.kind in "biufc":
+        return na
+    codes = {u for u in pd.unique(series[~na]) if isinstance(u, str) and u.strip() in MISSING_TEXT}
+    return na | series.isin(codes).to_numpy(dtype=bool) if codes else na
+
+
+def _convert(
+    series: pd.Series, convert: Callable[[object], object], missing: object, column: str
+) -> np.ndarray:
+    mask = missing_mask(series)
+    present = series[~mask]
+    mapping: dict[object, object] = {}
+    for value in pd.unique(present):
+        try:
+            mapping[value] = convert(value)
+        except _Refused as refused:
+            export_id = present.index[(present == value).to_numpy(dtype=bool)][0]
+            raise AnalysisInputError(f"{column}: {value!r} (case {export_id}) {refused}") from None
+    out = np.full(len(series), missing, dtype=object)
+    out[~mask] = present.map(mapping).to_numpy(dtype=object)
+    return out
+
+
+def coded_values(series: pd.Series, *, valid: Collection[str], column: str) -> pd.Series:
+    """The real codes, None for missing data; an unknown code is an input error."""
+
+    def convert(value: object) -> str:
+        text = str(value)
+        if text not in valid:
+            expected = ", ".join(sorted(c for c in valid if c not in MISSING_TEXT))
+            raise _Refused(
+                f"is not a code of this field; use one of {expected}, a missing-data code "
+                "(unknown, not_done, not_applicable) or leave it blank."
+            )
+        return text
+
+    return pd.Series(_convert(series, convert, None, column), index=series.index, dtype=object)
+
+
+def coded_flag(
+    series: pd.Series, *, yes: Collection[str], valid: Collection[str], column: str
+) -> pd.Series:
+    """True for a code in `yes`, False for another real code, None for missing data."""
+    codes = coded_values(series, valid=valid, column=column).tolist()
+    return pd.Series(
+        [None if c is None else c in yes for c in codes], index=series.index, dtype=object
+    )
+
+
+def bool_flag(series: pd.Series, *, column: str) -> pd.Series:
+    """A boolean column (True/False, or "true"/"false"/1/0 from a text file), None if missing."""
+
+    def convert(value: object) -> bool:
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        if isinstance(value, int | np.integer | float | np.floating) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE_TEXT | _FALSE_TEXT:
+            return value.strip().lower() in _TRUE_TEXT
+        raise _Refused("is not a yes/no value; use true or false, or leave it blank when unknown.")
+
+    return pd.Series(_convert(series, convert, None, column), index=series.index, dtype=object)
+
+
+def numbers(series: pd.Series, *, column: str) -> Measure:
+    """Numbers, NaN for missing; a top-coded value such as "90+" reads as 90."""
+    if series.dtype.kind in "iuf":
+        return Measure(series.astype(float))
+    top_codes: set[float] = set()
+
+    def convert(value: object) -> float:
+        if isinstance(value, bool | np.bool_):
+            raise _Refused("is not a number.")
+        if isinstance(value, int | float | np.integer | np.floating):
+            return float(value)
+        text = str(value).strip()
+        top = _TOP_CODED.match(text)
+        if top:
+            top_codes.add(float(top.group(1)))
+            return float(top.group(1))
+        try:
+            return float(text)
+        except ValueError:
+            raise _Refused(
+                "is not a number; give a number, a top-coded value such as 90+, a "
+                "missing-data code, or leave it blank."
+            ) from None
+
+    values = _convert(series, convert, math.nan, column).astype(float)
+    return Measure(pd.Series(values, index=series.index), min(top_codes) if top_codes else None)
+
+
+def any_true(flags: Iterable[pd.Series]) -> pd.Series:
+    """True if any is True; False if all are False; else None (unknown could change it)."""
+    columns = list(flags)
+    values = np.vstack([c.to_numpy(dtype=object) for c in columns])
+    any_yes = (values == True).any(axis=0)  # noqa: E712 (elementwise)
+    all_no = (values == False).all(axis=0)  # noqa: E712
+    out = np.where(any_yes, True, np.where(all_no, False, None)).astype(object)
+    return pd.Series(out, index=columns[0].index, dtype=object)
+
+
+def membership(index: pd.Index, members: Collection[str], known: Collection[str]) -> pd.Series:
+    """True for ids in `members`, False for other ids in `known`, None for the rest."""
+    has = index.isin(list(members))
+    out = np.where(has, True, np.where(index.isin(list(known)), False, None)).astype(object)
+    return pd.Series(out, index=index, dtype=object)
