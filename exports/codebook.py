@@ -135,7 +135,7 @@ def _entry(table: str, column: ColumnSpec) -> CodebookEntry:
         missing_reason_in=column.missing_reason,
         derived=column.derived or column.source in RULES_OF,
         rule_version=rule_version(column.source),
-        deidentification=TREATMENTS.get(column.treatment, column.treatment),
+        deidentification=str(TREATMENTS.get(column.treatment, column.treatment)),
         source=column.source,
     )
 

@@ -47,8 +47,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crf.metadata import export_name, export_prefix, wide_name
 from crf.models import Case
@@ -96,20 +98,23 @@ KEPT_QUASI_IDENTIFIERS = frozenset({"demographics.sex"})
 _PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 # What each treatment means, for the codebook.
-TREATMENTS: dict[str, str] = {
-    "kept": "exported as recorded",
-    "export_id": "keyed pseudonym of the case (HMAC-SHA-256 with a secret key and the "
-    "profile), replaces the case code",
-    "row_id": "number of the row in this export (replaces the database id)",
-    "parent_row_id": "number, in this export, of the row this row belongs to",
-    "centre": "centre code (quasi-identifier)",
-    "interval": "whole days from the index date (first of LE and MDS/CMML diagnosis)",
-    "approx": "true when the interval comes from a date or an index date known only to the "
-    "month or year",
-    "year": "year only",
-    "age": f"age in years, {AGE_TOP_CODE} and over exported as {AGE_TOP_LABEL}",
-    "age_decade": f"10-year age band (70-80 holds 70 to 79; {AGE_TOP_LABEL} from {AGE_TOP_CODE})",
-    "free_text": "free text exported because the profile allows this field",
+TREATMENTS = {
+    "kept": gettext_lazy("exported as recorded"),
+    "export_id": gettext_lazy(
+        "keyed pseudonym of the case (HMAC-SHA-256 with a secret key and the profile), "
+        "replaces the case code"
+    ),
+    "row_id": gettext_lazy("number of the row in this export (replaces the database id)"),
+    "parent_row_id": gettext_lazy("number, in this export, of the row this row belongs to"),
+    "centre": gettext_lazy("centre code (quasi-identifier)"),
+    "interval": gettext_lazy("whole days from the index date (first of LE and MDS/CMML diagnosis)"),
+    "approx": gettext_lazy(
+        "true when the interval comes from a date or an index date known only to the month or year"
+    ),
+    "year": gettext_lazy("year only"),
+    "age": gettext_lazy("age in years, 90 and over exported as 90+"),
+    "age_decade": gettext_lazy("10-year age band (70-80 holds 70 to 79; 90+ from 90)"),
+    "free_text": gettext_lazy("free text exported because the profile allows this field"),
 }
 
 
@@ -489,8 +494,8 @@ def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str)
     i = b.source(lookup)
     common = {"source": entry.code, "derived": entry.derived}
     if b.profile.date_mode == DATE_YEAR:
-        column = ColumnSpec(name, _("%(label)s (year)") % {"label": label}, INTEGER,
-                            treatment="year", **common)  # fmt: skip
+        year_label = _("%(label)s (year)") % {"label": label}
+        column = ColumnSpec(name, year_label, INTEGER, treatment="year", **common)
         cell = lambda row, ctx: None if row[i] is None else row[i].year  # noqa: E731
         return b.decide(entry.code, "year", [b.add(column, cell)])
     p = b.source(f"{lookup}_precision") if getattr(f, "partial", False) else None
@@ -529,9 +534,12 @@ def _lookup(b: _Builder, model: type[models.Model], f: models.Field) -> str:
 
 
 def _missing_companion(model: type[models.Model], f: models.Field) -> models.Field | None:
+    """`x_missing` of a measured value `x` (`measurement()` gives `x` its bounds), else None."""
+    if not hasattr(f, "bounds"):
+        return None
     try:
         return model._meta.get_field(f.name + MISSING_SUFFIX)
-    except Exception:  # FieldDoesNotExist: not a measurement pair
+    except FieldDoesNotExist:
         return None
 
 

@@ -41,9 +41,9 @@ STATA_LABEL_MAX = 80
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Words Stata or SPSS refuse as variable names.
 RESERVED_NAMES = frozenset(
-    "_all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _skip str strl "
+    "_all _b byte _coef _cons double float if in int long _n _pi _pred _rc _skip str strl "
     "using with all and by eq ge gt le lt ne not or to".split()
-)
+)  # compared in lower case: SPSS ignores case
 # Cells a spreadsheet would read as a formula (CSV injection): see `neutralise`.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,7 +88,7 @@ def validate_columns(columns: Sequence[ColumnSpec]) -> None:
                 "digits or underscores, starting with a letter (declare a shorter export_name "
                 "beside the field with crf.models.fields.export_as)."
             )
-        if name in RESERVED_NAMES or name.lower() in RESERVED_NAMES:
+        if name.lower() in RESERVED_NAMES:
             raise ValueError(f"Variable name {name!r} is reserved in Stata or SPSS: rename it.")
         if name.lower() in seen:
             raise ValueError(f"Variable name {name!r} appears twice: names must be unique.")

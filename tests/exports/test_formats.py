@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
-from exports.formats import FORMATS, write_table
+from exports.formats import FORMATS, stata_spss, write_table
 from exports.formats.columns import ColumnSpec, validate_columns
 from exports.formats.csv_file import write_csv
 from exports.formats.parquet_file import write_parquet
@@ -168,6 +168,14 @@ def test_stata_keeps_32_character_names_with_their_value_labels():
     assert meta.column_names_to_labels[long] == "date of last follow-up: known to the"
     assert meta.variable_value_labels[long] == {1: "Day", 2: "Month", 3: "Year"}
     assert _same(frame[long], [2, None]) and _same(frame["c10"], [1, 0])
+
+
+@pytest.mark.parametrize("fmt", ["dta", "sav"])
+def test_gathering_in_chunks_changes_nothing(fmt, monkeypatch):
+    whole = write(fmt)
+    # Chunks of two rows: some hold .a/.b/.c, some only numbers; they join into one column.
+    monkeypatch.setattr(stata_spss, "CHUNK_ROWS", 2)
+    assert write(fmt) == whole
 
 
 def test_stata_refuses_a_code_the_dictionary_does_not_know():
