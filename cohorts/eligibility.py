@@ -49,6 +49,7 @@ from django.db.models import Model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crf.codes import CleSubtype
 from crf.models import (
     CentralReview,
     CutaneousLesion,
@@ -59,7 +60,6 @@ from crf.models import (
     SliccCriteria,
 )
 from crf.models.fields import MISSING_CODES
-from crf.models.lupus import CleSubtype
 from crf.rows import CaseRows
 from crf.validation import with_unit
 

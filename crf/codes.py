@@ -10,7 +10,7 @@ the models translate them when they build a field's choices.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import EnumType, StrEnum
 
 
 def gettext_noop(message: str) -> str:
@@ -21,7 +21,23 @@ def gettext_noop(message: str) -> str:
 _ = gettext_noop
 
 
-class Codes(StrEnum):
+class _CodesType(EnumType):
+    """Class-level views of a code list, as Django's TextChoices offers them."""
+
+    @property
+    def values(cls) -> list[str]:
+        return [member.value for member in cls]  # type: ignore[attr-defined]
+
+    @property
+    def labels(cls) -> list[str]:
+        return [member.label for member in cls]  # type: ignore[attr-defined]
+
+    @property
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]  # type: ignore[attr-defined]
+
+
+class Codes(StrEnum, metaclass=_CodesType):
     """A code list. Each member is its code, with an English `label`."""
 
     label: str
@@ -31,14 +47,6 @@ class Codes(StrEnum):
         member._value_ = code
         member.label = label or code
         return member
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
-
-    @classmethod
-    def values(cls) -> list[str]:
-        return [member.value for member in cls]
 
 
 class Missing(Codes):

@@ -248,7 +248,7 @@ def variant_key(variant: NgsVariant) -> tuple[str, ...]:
 def cytogenetic_risk(haem: HaematologicalDisease) -> str:
     if haem.cytogenetic_risk_override:
         return haem.cytogenetic_risk_override
-    if haem.cytogenetics_done != YesNo.YES or haem.karyotype not in Karyotype.values():
+    if haem.cytogenetics_done != YesNo.YES or haem.karyotype not in Karyotype.values:
         return ""
     ticked = {code for code in CytogeneticAbnormality if getattr(haem, code)}
     try:

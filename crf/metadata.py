@@ -80,5 +80,7 @@ def is_derived(field: models.Field) -> bool:
     """
     if field.editable:
         return False
+    if getattr(field, "derived", False):
+        return True
     auto_time = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
     return not (auto_time or field.is_relation or field.has_default())

@@ -455,7 +455,7 @@ def case_create(
     """A new case in one of the actor's centres, with its identity and consent."""
     if not access.may_create_case(actor, centre_id):
         raise PermissionDenied(_("Only an investigator of this centre can create its cases."))
-    if group not in Group.values():
+    if group not in Group.values:
         raise refusal("group", "case.group", _("Group must be 'case' or 'control'."))
     case = Case(centre_id=centre_id, group=group, created_by=actor.user)
     rows = CaseRows(case=case)

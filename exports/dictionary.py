@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, fields
 
 from django.db import models
 
-from crf.models import CRF_MODELS
 from crf.metadata import deid_class, export_name, is_derived
+from crf.models import CRF_MODELS
 
 TYPES = ("coded", "boolean", "integer", "decimal", "date", "datetime", "text", "reference")
 MISSING_SUFFIX = "_missing"
@@ -93,7 +93,7 @@ RENDERERS = {"csv": to_csv, "json": to_json}
 def _entry(model: type[models.Model], field: models.Field) -> DictionaryEntry:
     table = model._meta.model_name
     return DictionaryEntry(
-        section=model.crf_section,
+        section=str(model.crf_section),
         table=table,
         code=f"{table}.{field.name}",
         label=str(field.verbose_name),

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crf.codes import Codes, DatePrecision, Missing, TestResult, YesNo
 
-MISSING_CODES = frozenset(Missing.values())
+MISSING_CODES = frozenset(Missing.values)
 Choices = type[Codes] | Iterable[tuple[str, str]]
 
 
@@ -78,6 +78,7 @@ def computed(codes: type[Codes], verbose_name: object) -> models.CharField:
     choices are exactly the code list the derivation returns members of (a test checks)."""
     field = coded(codes, verbose_name, missing=False)
     field.editable = False
+    field.derived = True  # its default ("") is "not computed yet", not bookkeeping
     return field
 
 

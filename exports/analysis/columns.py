@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from crf.codes import CytogeneticAbnormality
 from crf.metadata import export_name, export_prefix, wide_name
 from crf.models import (
     Case,
@@ -30,7 +31,6 @@ from crf.models import (
     SliccCriteria,
     Treatment,
 )
-from crf.models.haematology import CYTOGENETIC_ABNORMALITIES
 
 EXPORT_ID = "export_id"
 ROW_ID = "row_id"
@@ -98,10 +98,10 @@ DYSMEGAKARYOPOIESIS = wide(HaematologicalDisease, "dysmegakaryopoiesis")
 CYTOGENETICS_DONE = wide(HaematologicalDisease, "cytogenetics_done")
 KARYOTYPE = wide(HaematologicalDisease, "karyotype")
 # The IPSS-R checklist booleans, by code (`del20q` → `haem_del20q`).
-ABNORMALITY = {code: wide(HaematologicalDisease, code) for code in CYTOGENETIC_ABNORMALITIES}
+ABNORMALITY = {code: wide(HaematologicalDisease, code) for code in CytogeneticAbnormality}
 ABNORMALITY_LABEL = {
     code: str(HaematologicalDisease._meta.get_field(code).verbose_name)
-    for code in CYTOGENETIC_ABNORMALITIES
+    for code in CytogeneticAbnormality
 }
 
 # ---- long tables (one per repeating group), named by prefix ----

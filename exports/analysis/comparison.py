@@ -15,7 +15,7 @@ from dataclasses import replace
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from crf.models.lupus import Classification
+from crf.codes import Classification
 
 from . import columns as col
 from . import variables as var

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from crf.models.treatment import Regimen
+from crf.codes import Regimen
 
 from . import columns as col
 from .cells import AnalysisTable, Cell, Denominator, Number, Row, absent_footnote, count_cell

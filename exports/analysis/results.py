@@ -19,8 +19,8 @@ from dataclasses import replace
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from crf.codes import DeathCause
 from crf.models import CentralReview, Demographics, LupusProfile, NgsTest
-from crf.models.demographics import DeathCause
 
 from . import columns as col
 from .cells import (

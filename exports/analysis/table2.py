@@ -28,8 +28,8 @@ import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crf.codes import Regimen
 from crf.models import Demographics, EvolutionEvent, HaematologicalDisease, HaematologicalResponse
-from crf.models.treatment import Regimen
 
 from . import columns as col
 from . import formatting as fmt

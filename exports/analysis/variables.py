@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
+from crf.codes import Articular, SledaiContext
 from crf.models import (
     CentralReview,
     CutaneousLesion,
@@ -31,7 +32,7 @@ from crf.models import (
     SerologyPanel,
     SliccCriteria,
 )
-from crf.models.lupus import TABLE1_CLE_GROUP, Articular, SledaiContext
+from crf.models.lupus import TABLE1_CLE_GROUP
 
 from . import columns as col
 from .data import (

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from crf.models.fields import Missing
+from crf.codes import Missing
 
 # Column kinds.
 TEXT = "text"

@@ -45,7 +45,7 @@ def test_every_computed_code_field_offers_exactly_its_code_list():
     for model, field in computed_fields():
         assert issubclass(field.codes, Codes), (model, field.name)
         offered = {code for code, _ in field.choices}
-        assert offered == set(field.codes.values()), (model.__name__, field.name)
+        assert offered == set(field.codes.values), (model.__name__, field.name)
 
 
 def test_every_coded_field_offers_the_missing_codes_unless_computed_or_required():
@@ -55,7 +55,7 @@ def test_every_coded_field_offers_the_missing_codes_unless_computed_or_required(
             if codes is None or not field.editable or field.name.endswith("_precision"):
                 continue
             offered = {code for code, _ in field.choices}
-            assert offered >= set(codes.values()) - {"aml"}, (model.__name__, field.name)
+            assert offered >= set(codes.values) - {"aml"}, (model.__name__, field.name)
 
 
 def _choices(model, name):
@@ -141,4 +141,4 @@ def test_every_derived_code_is_a_choice_of_its_field(rows):
             if field.choices and value != "":
                 offered = {code for code, _ in field.choices}
                 assert value in offered, (type(row).__name__, name, value)
-                assert value not in Missing.values()  # a derivation never invents a reason
+                assert value not in Missing.values  # a derivation never invents a reason

@@ -160,6 +160,9 @@ def test_derived_values(by_code):
         "serologypanel.low_c3",
         "centralreview.reclassified",
         "demographics.rule_version",
+        "demographics.temporal_relation",
+        "haematologicaldisease.who2022_computed",
+        "ngstest.concordance",
     ):
         assert by_code[code].derived, code
     # Entered values, and bookkeeping that is editable=False but not computed.
