@@ -2,6 +2,7 @@
 
 Use it from a test module:
 
+    pytest.register_assert_rewrite("tests.browser")  # before the import below
     from tests.browser import BROWSER_MARKS, PASSWORD, assert_accessible, log_in, screenshot
 
     pytest_plugins = ["tests.browser"]  # the fixtures: browser, new_page, page

@@ -10,8 +10,17 @@ import re
 
 import pytest
 
-from registry.models import User
-from tests.browser import BROWSER_MARKS, PASSWORD, assert_accessible, log_in, screenshot
+# Before its import, so that its asserts are rewritten (it is also loaded as a plugin below).
+pytest.register_assert_rewrite("tests.browser")
+
+from registry.models import User  # noqa: E402
+from tests.browser import (  # noqa: E402
+    BROWSER_MARKS,
+    PASSWORD,
+    assert_accessible,
+    log_in,
+    screenshot,
+)
 
 pytest_plugins = ["tests.browser"]  # its fixtures: browser, new_page, page
 pytestmark = BROWSER_MARKS
