@@ -14,15 +14,18 @@ PYTEST_ARGS ?=
 ALLOW_NO_TESTS ?= 0
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: help venv browser db migrate run test bench lint clean-db
+.PHONY: help venv browser gettext messages compilemessages db migrate run test bench lint clean-db
 
 help:
 	@echo "make venv      create .venv (python3.11) and install requirements.txt when it changed"
 	@echo "make browser   install Debian's chromium for browser tests (root only)"
+	@echo "make gettext   install Debian's gettext (msgfmt) when missing (root only)"
+	@echo "make messages  update the French catalogues from the sources (then translate them)"
+	@echo "make compilemessages  compile the catalogues (.po -> .mo); run and test do it"
 	@echo "make db        start the embedded PostgreSQL (nothing when DATABASE_URL is set)"
 	@echo "make migrate   apply migrations"
-	@echo "make run       venv + db + migrate + seed_demo, then runserver on $(HOST_PORT)"
-	@echo "make test      run pytest (extra arguments: PYTEST_ARGS='-k foo -x')"
+	@echo "make run       venv + db + migrate + compilemessages + seed_demo, then runserver on $(HOST_PORT)"
+	@echo "make test      compilemessages, then pytest (extra arguments: PYTEST_ARGS='-k foo -x')"
 	@echo "make bench     run benchmarks/ if present"
 	@echo "make lint      ruff check"
 	@echo "make clean-db  stop the embedded PostgreSQL and delete .pgdata/"
@@ -61,6 +64,41 @@ browser:
 		echo "!!          Ask for 'sudo apt-get install chromium'; tests marked 'browser' will not run."; \
 	fi
 
+# --- translations (docs/ui.md) ---------------------------------------------------------
+
+# Catalogues live in <app>/locale/fr/LC_MESSAGES/django.po (committed); the .mo files are
+# built here and git-ignored. tests/registry/test_i18n.py fails on any string left out.
+MESSAGES_ARGS := --locale=fr --no-obsolete --no-wrap --add-location=file \
+	--ignore=tests --ignore=docs --ignore=var --ignore=staticfiles --ignore=node_modules
+# compilemessages walks the whole tree: keep it out of a real .venv (site-packages).
+COMPILE_ARGS := --ignore=.venv --ignore=.pgdata --ignore=var --ignore=staticfiles --ignore=node_modules
+
+gettext:
+	@if command -v msgfmt >/dev/null; then \
+		echo "==> gettext: msgfmt present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "==> gettext: msgfmt missing, installing Debian's gettext (apt-get)"; \
+		apt-get update -qq || { echo "!! gettext: apt-get update failed"; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null \
+			|| { echo "!! gettext: apt-get install gettext failed"; exit 1; }; \
+		command -v msgfmt >/dev/null || { echo "!! gettext: installed but msgfmt is missing"; exit 1; }; \
+		echo "==> gettext: installed $$(msgfmt --version | head -1)"; \
+	else \
+		echo "!! gettext: msgfmt is missing and this is not root, so it cannot be installed here."; \
+		echo "!!          Ask for 'sudo apt-get install gettext' (translations cannot be compiled)."; \
+		exit 1; \
+	fi
+
+messages: venv gettext
+	@echo "==> messages: updating <app>/locale/fr/LC_MESSAGES/django.po from the sources"
+	@$(PY) manage.py makemessages $(MESSAGES_ARGS) || { echo "!! messages: makemessages failed"; exit 1; }
+	@echo "==> messages: now fill every empty msgstr \"\" and remove each '#, fuzzy' flag (docs/ui.md)"
+
+compilemessages: venv gettext
+	@echo "==> compilemessages: compiling the catalogues (.po -> .mo)"
+	@$(PY) manage.py compilemessages $(COMPILE_ARGS) >/dev/null \
+		|| { echo "!! compilemessages failed (run it without >/dev/null to see why)"; exit 1; }
+
 # --- database ------------------------------------------------------------------------
 
 db: venv
@@ -87,14 +125,14 @@ clean-db:
 
 # --- run, test, bench, lint ---------------------------------------------------------
 
-run: venv db migrate
+run: venv db migrate compilemessages
 	@echo "==> run: loading demo data (seed_demo)"
 	@$(PY) manage.py seed_demo || { echo "!! run: seed_demo failed"; exit 1; }
 	@echo "==> run: http://$(HOST_PORT)/  (Ctrl-C stops the web server; the database keeps running)"
 	@$(PY) manage.py runserver $(HOST_PORT)
 
 # ALLOW_NO_TESTS=1 turns pytest's exit 5 ("no tests collected") into success, loudly.
-test: venv browser
+test: venv browser compilemessages
 	@echo "==> test: $(PY) -m pytest $(PYTEST_ARGS)"
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ] && [ "$(ALLOW_NO_TESTS)" = 1 ]; then \

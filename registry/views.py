@@ -1,16 +1,123 @@
+"""The registry's own pages: home (one area per role), log-in, language choice, health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from registry.roles import roles_of
+from registry.i18n import SESSION_CHOICE, remember_choice_at_login, user_set_language
+from registry.models import Role
+
+# ---- home ----
+
+
+@dataclass(frozen=True)
+class HomeArea:
+    """One role's part of the home page: registry/templates/registry/home/<role>.html."""
+
+    role: str
+
+    @property
+    def template(self) -> str:
+        return f"registry/home/{self.role}.html"
+
+
+def home_areas(user) -> list[HomeArea]:
+    """The areas of the user's home page, in the order of `Role` (one per role held)."""
+    held = roles_of(user)
+    return [HomeArea(role=role.value) for role in Role if role in held]
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if roles_of(request.user) - {"statistician"}:
-        return redirect("crf:case_list")
-    return render(request, "registry/home.html", {"roles": sorted(roles_of(request.user))})
+    return render(request, "registry/home.html", {"areas": home_areas(request.user)})
+
+
+# ---- log-in ----
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form with the registry's wording (and its French)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Your user name and password did not match. Please try again."),
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("User name")
+        self.fields["password"].label = _("Password")
+        self.fields["password"].widget = forms.PasswordInput(
+            attrs={"autocomplete": "current-password"}
+        )
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)  # logs in; the session keeps its data
+        remember_choice_at_login(self.request, form.get_user())
+        return response
+
+
+# ---- language ----
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the language: saved on the user when signed in, else until log-in.
+
+    POST `language` (a code of settings.LANGUAGES) and `next` (where to go back to).
+    """
+    language = request.POST.get("language", "")
+    codes = dict(settings.LANGUAGES)
+    if language not in codes:
+        message = gettext(
+            "Unknown language “%(language)s” in the field “language”: use one of %(codes)s."
+        ) % {"language": language[:20], "codes": ", ".join(codes)}
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "home"
+    response = redirect(next_url)
+
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=language)
+    else:
+        request.session[SESSION_CHOICE] = language
+    # The cookie keeps this browser's language on the login page after a log-out.
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+# ---- health ----
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
