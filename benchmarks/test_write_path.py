@@ -46,7 +46,8 @@ def patient(centre: Centre, n: int, rng: random.Random) -> list[Item]:
                                    "acute_or_subacute_cle": "yes"}),
         Item(case, SerologyPanel, {"at_le_diagnosis": True, "ana": "positive", "ana_titre": 320,
                                    "c3": 0.7, "c3_lower_limit": 0.9}),
-        Item(case, SledaiAssessment, {"context": "le_diagnosis", "rash": "yes", "arthritis": "yes"}),
+        Item(case, SledaiAssessment, {"context": "le_diagnosis", "rash": "yes",
+                                      "arthritis": "yes"}),
         Item(case, HaematologicalDisease, {"disease": "mds", "diagnosis_date": le, "hb": 9.1,
              "anc": 1.1, "platelets": 120, "bm_blasts": 2, "cytogenetics_done": "yes",
              "karyotype": "normal"}),
@@ -54,7 +55,8 @@ def patient(centre: Centre, n: int, rng: random.Random) -> list[Item]:
                                "started_on": le}),
         Item(case, Treatment, {"agent": "oral_corticosteroids", "regimen": "hcq_ocs",
                                "started_on": le}),
-        Item(case, SledaiAssessment, {"context": "follow_up", "assessed_on": le + dt.timedelta(days=200)}),
+        Item(case, SledaiAssessment, {"context": "follow_up",
+                                      "assessed_on": le + dt.timedelta(days=200)}),
     ]  # fmt: skip
 
 

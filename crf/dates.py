@@ -42,6 +42,15 @@ def latest(day: date, precision: str) -> date:
     return day
 
 
+def shown(day: date, precision: str) -> str:
+    """A date as it was entered: 2019-03-15, 2019-03 or 2019."""
+    if precision == DatePrecision.YEAR:
+        return f"{day.year}"
+    if precision == DatePrecision.MONTH:
+        return f"{day.year}-{day.month:02d}"
+    return day.isoformat()
+
+
 def precision_of(row: Any, name: str) -> str:
     """The precision of the date field `name` of a row (its `<name>_precision` companion)."""
     return getattr(row, f"{name}_precision", DatePrecision.DAY) or DatePrecision.DAY

@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from crf import services
 from crf.access import Actor
 from crf.models import Case
+from crf.models.base import case_lookup
 from crf.models.case import STATUSES_NEEDING_REASON
 from crf.services import Plan, SectionInvalid, WarningsToAcknowledge, writable_fields
-from crf.validation import Finding
+from crf.validation import Finding, rule_codes
 from registry.audit import Source
 
 
@@ -66,6 +67,13 @@ class SectionForm(forms.ModelForm):
         self.warnings: list[Finding] = []
         self.fields["based_on"].initial = case.version
         self.fields["reason_for_change"].required = case.status in STATUSES_NEEDING_REASON
+        # Any rule code may be posted back; the service refuses one that matches no warning.
+        self.fields["acknowledged"].choices = [(code, code) for code in sorted(rule_codes())]
+        for field in self.fields.values():  # links offer this case's rows only
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = field.queryset.filter(
+                    **{case_lookup(field.queryset.model): case.pk}
+                )
 
     @property
     def model(self) -> type[Model]:

@@ -189,6 +189,8 @@ def apply_data(rows: CaseRows, row: Model, data: Mapping[str, Any]) -> list[Find
         if field.is_relation:
             findings += _set_link(rows, row, field, value)
             continue
+        if isinstance(value, str):
+            value = value.strip()  # stray spaces from a form or a spreadsheet cell
         try:
             setattr(row, field.attname, field.to_python(value))
         except ValidationError as exc:

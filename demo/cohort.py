@@ -23,7 +23,8 @@ from typing import TypeVar
 
 from django.db import models, transaction
 
-from crf import derive, scores
+from crf import access, derive, scores
+from crf.batch import batch_save, items_from_rows
 from crf.codes import SledaiItem
 from crf.models import (
     AdverseEvent,
@@ -46,8 +47,6 @@ from crf.models import (
     SliccCriteria,
     Treatment,
 )
-from crf import access
-from crf.batch import batch_save, items_from_rows
 from registry.audit import Source, audit_context
 from registry.models import Centre, Membership, Role, User
 

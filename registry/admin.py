@@ -7,6 +7,7 @@ to patient data is decided in `crf.access`; registry knows nothing of the CRF.)
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model, QuerySet
@@ -120,13 +121,12 @@ class RegistryEventsAdmin(NotFoundAdminMixin, EventsAdmin):
     """
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return roles.manages_accounts(request.user)
+        return roles.reads_audit_log(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return roles.manages_accounts(request.user)
+        return roles.reads_audit_log(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        from crf.models import Identity
-
         # Filters outside the aggregate, so `?event_model=crf.identityevent` cannot undo it.
-        return super().get_queryset(request).exclude(pgh_obj_model=Identity._meta.label)
+        hidden = settings.AUDIT_EVENTS_HIDDEN_FROM_NETWORK
+        return super().get_queryset(request).exclude(pgh_obj_model__in=hidden)

@@ -45,6 +45,12 @@ def manages_accounts(user: Any) -> bool:
     return has_role(user, Role.REGISTRY_ADMIN) or bool(getattr(user, "is_superuser", False))
 
 
+def reads_audit_log(user: Any) -> bool:
+    """The network-wide audit log (pghistory's events admin) is for registry administrators,
+    by role: a superuser flag alone does not open it."""
+    return has_role(user, Role.REGISTRY_ADMIN)
+
+
 def forget(user: Any) -> None:
     """Drop the cached memberships (after a membership changes in the same request)."""
     user.__dict__.pop("_registry_memberships", None)

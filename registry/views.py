@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -17,33 +15,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from registry.roles import roles_of
+from registry.home import areas_for
 from registry.i18n import SESSION_CHOICE, remember_choice_at_login, user_set_language
-from registry.models import Role
 
 # ---- home ----
 
 
-@dataclass(frozen=True)
-class HomeArea:
-    """One role's part of the home page: registry/templates/registry/home/<role>.html."""
-
-    role: str
-
-    @property
-    def template(self) -> str:
-        return f"registry/home/{self.role}.html"
-
-
-def home_areas(user) -> list[HomeArea]:
-    """The areas of the user's home page, in the order of `Role` (one per role held)."""
-    held = roles_of(user)
-    return [HomeArea(role=role.value) for role in Role if role in held]
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "registry/home.html", {"areas": home_areas(request.user)})
+    return render(request, "registry/home.html", {"areas": areas_for(request)})
 
 
 # ---- log-in ----

@@ -130,7 +130,6 @@ CASE_READERS: Scope = {
 }
 # Identity, and writing clinical data (the cases are drafts): the owning centre only.
 CENTRE_INVESTIGATORS: Scope = {"inv_own": {"own"}, "inv_other": {"foreign"}}
-CENTRAL_REVIEW_WRITERS: Scope = {"reviewer": {"own"}}
 REGISTRY_ADMINS: Scope = {"registry_admin": {"own", "foreign"}}
 
 
@@ -270,26 +269,26 @@ class AdminFamily:
     )
 
 
-def _crf_family(*, adders: Scope, deleters: Scope, readers: Scope = CASE_READERS) -> AdminFamily:
-    """A CRF model's admin: scoped by case (crf.access), writes by `adders`/`deleters`."""
+def _crf_family(*, readers: Scope = CASE_READERS) -> AdminFamily:
+    """A CRF model's admin: read-only (data entry is the CRF pages'), scoped by case
+    (crf.access): no one adds or deletes; a visible row's delete page is refused (403), a
+    foreign one is missing (404)."""
     readable = by_scope([(readers, 200)], anonymous=ADMIN_LOGIN)
     return AdminFamily(
         # A role that reads no row of the model (statisticians: none at all) gets no list.
         changelist=roles(403, anonymous=ADMIN_LOGIN, **{role: 200 for role in readers}),
-        add=roles(403, anonymous=ADMIN_LOGIN, **{role: 200 for role in adders}),
+        add=roles(403, anonymous=ADMIN_LOGIN),
         change=readable,
         history=readable,
-        delete=by_scope([(deleters, 200), (readers, 403)], anonymous=ADMIN_LOGIN),
+        delete=by_scope([(readers, 403)], anonymous=ADMIN_LOGIN),
     )
 
 
-CRF = _crf_family(adders=CENTRE_INVESTIGATORS, deleters=CENTRE_INVESTIGATORS)
-# A case is withdrawn, never deleted; its identity is read by its own centre only.
-CASE = _crf_family(adders=CENTRE_INVESTIGATORS, deleters={})
-IDENTITY = _crf_family(
-    adders=CENTRE_INVESTIGATORS, deleters=CENTRE_INVESTIGATORS, readers=CENTRE_INVESTIGATORS
-)
-CENTRAL_REVIEW = _crf_family(adders=CENTRAL_REVIEW_WRITERS, deleters=CENTRAL_REVIEW_WRITERS)
+CRF = _crf_family()
+CASE = CRF
+# Identity is read by its own centre's investigators only.
+IDENTITY = _crf_family(readers=CENTRE_INVESTIGATORS)
+CENTRAL_REVIEW = CRF
 
 # Centres, users, memberships: registry administrators only. Others are refused (403) on a
 # row that exists and get 404 on a missing one: account rows, not patient data.
@@ -492,3 +491,14 @@ def build_world() -> World:
         },
     }
     return World(users=users, rows=rows, extra=extra)
+
+
+# ---- the areas' own declarations (tests/routes/<area>.py) ----
+
+from tests.routes import api, cohorts, exports  # noqa: E402
+from tests.routes import crf as crf_routes  # noqa: E402
+
+for _area in (crf_routes, cohorts, exports, api):
+    _clash = set(_area.ROUTES) & set(ROUTES)
+    assert not _clash, f"declared twice: {sorted(_clash)}"
+    ROUTES.update(_area.ROUTES)

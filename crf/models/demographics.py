@@ -14,7 +14,6 @@ from .fields import (
     computed,
     crf_model,
     date_field,
-    date_order,
     free_text,
     with_unit,
 )
@@ -62,8 +61,6 @@ class Demographics(SectionOfCase):
     class Meta:
         verbose_name_plural = _("demographics")
         constraints = [
-            date_order("le_diagnosis_date", "last_followup_date"),
-            date_order("le_diagnosis_date", "death_date"),
             models.CheckConstraint(
                 name="demographics_death_only_if_dead",
                 condition=Q(vital_status="dead") | (Q(death_date__isnull=True) & Q(death_cause="")),

@@ -89,6 +89,8 @@ def export_as(field: models.Field, name: str) -> models.Field:
 
 
 def with_unit(field: models.Field, unit: str) -> models.Field:
+    """Give a number field its unit: pages print it beside the input, messages beside the
+    value, the dictionary in its own column (so labels never carry it)."""
     field.unit = unit
     return field
 
@@ -120,7 +122,7 @@ def measurement(
     if maximum is not None:
         validators.append(MaxValueValidator(maximum))
     value = models.FloatField(
-        format_lazy("{} ({})", verbose_name, unit) if unit else verbose_name,
+        verbose_name,
         null=True,
         blank=True,
         validators=validators,
@@ -128,7 +130,6 @@ def measurement(
     )
     value.unit = unit
     value.bounds = (minimum, maximum)
-    value.label = verbose_name  # without the unit: messages print the unit beside the value
     reason = coded(
         [],
         format_lazy(_("{}: reason missing"), verbose_name),
@@ -191,7 +192,7 @@ def _measurement_constraints(model) -> list[models.CheckConstraint]:
             check(
                 f"{prefix}_{name}_valid",
                 Q(**{f"{name}__isnull": True}) | valid,
-                format_lazy(_VALUE_OR_REASON, label=field.label, low=minimum, high=maximum),
+                format_lazy(_VALUE_OR_REASON, label=field.verbose_name, low=minimum, high=maximum),
                 field=name,
             )
         )
@@ -235,18 +236,6 @@ def check(
     if field:
         CONSTRAINT_FIELDS[name] = field
     return models.CheckConstraint(name=name, condition=condition, violation_error_message=message)
-
-
-def date_order(earlier: str, later: str) -> models.CheckConstraint:
-    """`earlier` is not after `later` (when both are given); reported on `later`."""
-    return check(
-        f"%(class)s_{earlier}_le_{later}",
-        Q(**{f"{earlier}__isnull": True})
-        | Q(**{f"{later}__isnull": True})
-        | Q(**{f"{earlier}__lte": models.F(later)}),
-        format_lazy(_("{later} must not be before {earlier}."), later=later, earlier=earlier),
-        field=later,
-    )
 
 
 def required_when(field: str, when: Q, label: object) -> models.CheckConstraint:

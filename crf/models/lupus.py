@@ -268,11 +268,11 @@ class SerologyPanel(RowOfCase):
     direct_coombs = result(_("direct Coombs"))
     c3, c3_missing = measurement(_("C3"), unit="g/L", maximum=10)
     c3_lower_limit = with_unit(
-        models.FloatField(_("C3 lower limit of normal (g/L)"), null=True, blank=True), "g/L"
+        models.FloatField(_("C3 lower limit of normal"), null=True, blank=True), "g/L"
     )
     c4, c4_missing = measurement(_("C4"), unit="g/L", maximum=5)
     c4_lower_limit = with_unit(
-        models.FloatField(_("C4 lower limit of normal (g/L)"), null=True, blank=True), "g/L"
+        models.FloatField(_("C4 lower limit of normal"), null=True, blank=True), "g/L"
     )
     # Derived: below the laboratory's lower limit.
     low_c3 = models.BooleanField(null=True, editable=False)

@@ -25,7 +25,6 @@ from .fields import (
     computed,
     crf_model,
     date_field,
-    date_order,
     free_text,
     measurement,
     required_when,
@@ -61,7 +60,6 @@ class Treatment(RowOfCase):
                 violation_error_message=_("Give the agent."),
             ),
             required_when("agent_other", Q(agent="other"), _("the agent is 'other'")),
-            date_order("started_on", "ended_on"),
             models.CheckConstraint(
                 name="treatment_dose_has_unit",
                 condition=Q(dose__isnull=True) | ~Q(dose_unit=""),

@@ -151,7 +151,7 @@ def validate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[F
         findings += [f for f in entry.check(ctx) if f.field not in refused or f.field is None]
     ctx.codes = frozenset()
     errored = {f.field for f in findings if f.is_error and f.field}
-    findings += [f for f in constraint_findings(ctx) if f.field not in errored]
+    findings += constraint_findings(ctx, errored)
     # A warning on a field that already has an error is noise: the error is fixed first.
     errored = {f.field for f in findings if f.is_error and f.field}
     kept = [f for f in findings if f.is_error or f.field not in errored]
@@ -162,9 +162,9 @@ def validate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[F
 
 
 def label(model: type[Model], name: str) -> str:
-    """The field's human label, without the unit (messages print the unit beside the value)."""
+    """The field's human label (its unit is printed beside a value, never in the label)."""
     field_ = field_of(model, name)
-    text = str(getattr(field_, "label", None) or getattr(field_, "verbose_name", name))
+    text = str(getattr(field_, "verbose_name", name))
     return text[:1].upper() + text[1:]
 
 

@@ -58,15 +58,35 @@ _LOOKUPS: dict[str, Callable[[Any, Any], Tri]] = {
 }
 
 
+def _reader(model: type[Model], name: str) -> Callable[[Model], Any]:
+    """How to read a field as the database will: a link to a row not saved yet (the batch
+    path) is not NULL, though its id is still empty."""
+    field = field_of(model, name)
+    attname = field.attname
+    if not field.is_relation:
+        return lambda row: getattr(row, attname)
+
+    def read(row: Model) -> Any:
+        value = getattr(row, attname)
+        if value is None and field.is_cached(row) and field.get_cached_value(row) is not None:
+            return _UNSAVED
+        return value
+
+    return read
+
+
+_UNSAVED = object()  # a linked row without an id yet: NOT NULL, equal to nothing
+
+
 def _leaf(model: type[Model], lookup: str, right: Any) -> Test:
     name, _, op = lookup.partition("__")
-    compare, attname = _LOOKUPS[op or "exact"], field_of(model, name).attname
+    compare, read = _LOOKUPS[op or "exact"], _reader(model, name)
     if isinstance(right, F):
-        other = field_of(model, right.name).attname
-        return lambda row: compare(getattr(row, attname), getattr(row, other))
+        other = _reader(model, right.name)
+        return lambda row: compare(read(row), other(row))
     if op == "in":
         right = frozenset(right)
-    return lambda row: compare(getattr(row, attname), right)
+    return lambda row: compare(read(row), right)
 
 
 def compile_condition(model: type[Model], condition: Any) -> Test:
@@ -94,13 +114,16 @@ def holds(condition: Any, row: Model) -> Tri:
     return compile_condition(type(row), condition)(row)
 
 
-def _first_field(condition: Any) -> str | None:
-    children: list[Any] = list(condition.children)
-    for child in children:
-        found = _first_field(child) if isinstance(child, Q) else child[0].partition("__")[0]
-        if found:
-            return found
-    return None
+def _names(condition: Any) -> list[str]:
+    """The fields a condition reads, in order."""
+    names: list[str] = []
+    for child in list(condition.children):
+        for name in _names(child) if isinstance(child, Q) else [child[0].partition("__")[0]]:
+            if name not in names:
+                names.append(name)
+        if isinstance(child, tuple) and isinstance(child[1], F) and child[1].name not in names:
+            names.append(child[1].name)
+    return names
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,7 @@ class _Check:
     field: str | None
     message: object
     condition: Test | None  # a CHECK's condition, or a UNIQUE's (None: always applies)
+    reads: frozenset[str] = frozenset()  # fields the condition reads
     unique: tuple[str, ...] = ()  # the attnames a UNIQUE compares within the case
 
     def violated(self, ctx: Context) -> bool:
@@ -140,16 +164,18 @@ def _checks(model: type[Model]) -> list[_Check]:
     checks = []
     for constraint in model._meta.constraints:
         code = f"constraint.{_name(constraint, model)}"
-        message = constraint.violation_error_message
+        message = constraint.get_violation_error_message()
         if isinstance(constraint, models.CheckConstraint):
-            field = fields.get(constraint.name) or _first_field(constraint.condition)
+            reads = _names(constraint.condition)
+            field = fields.get(constraint.name) or reads[0]
             test = compile_condition(model, constraint.condition)
-            checks.append(_Check(code, field, message, test))
+            checks.append(_Check(code, field, message, test, frozenset(reads)))
         elif isinstance(constraint, models.UniqueConstraint) and constraint.fields:
             condition = constraint.condition
             test = compile_condition(model, condition) if condition is not None else None
             unique = tuple(field_of(model, name).attname for name in constraint.fields)
-            checks.append(_Check(code, None, message, test, unique))  # the row as a whole
+            # A duplicate concerns the row as a whole (no field).
+            checks.append(_Check(code, None, message, test, frozenset(), unique))
     return checks
 
 
@@ -159,13 +185,15 @@ for _model, _model_codes in _CODES.items():  # declared like any rule's codes
     _RULES[_model].append(_Registered(lambda ctx: (), _model_codes))
 
 
-def constraint_findings(ctx: Context) -> list[Finding]:
+def constraint_findings(ctx: Context, refused: set[str]) -> list[Finding]:
+    """The constraints the row breaks, except those reading a field a rule already refused
+    (the rule's message names the fix; the constraint would say the same less well)."""
     ctx.codes = _CODES[ctx.model]
     try:
         return [
             ctx.error(check.field, check.code, str(check.message))
             for check in _CHECKS[ctx.model]
-            if check.violated(ctx)
+            if not (check.reads & refused) and check.field not in refused and check.violated(ctx)
         ]
     finally:
         ctx.codes = frozenset()

@@ -160,6 +160,8 @@ REGISTRY_DB_SCHEMA = "public"
 PGHISTORY_APPEND_ONLY = True
 # pghistory's own events admin lists every centre's events: ours is scoped (registry/admin.py).
 PGHISTORY_ADMIN_CLASS = "registry.admin.RegistryEventsAdmin"
+# Events the network-wide log never lists: identity changes stay with the owning centre.
+AUDIT_EVENTS_HIDDEN_FROM_NETWORK = ("crf.Identity",)
 # Each event carries the time of its own statement, not of its transaction's start.
 PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 

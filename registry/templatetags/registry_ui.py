@@ -18,8 +18,8 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from registry.roles import investigator_centre_ids, roles_of
 from registry.models import Centre, Role
+from registry.roles import investigator_centre_ids, roles_of
 
 register = template.Library()
 

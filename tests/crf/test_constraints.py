@@ -45,9 +45,6 @@ BAD_CASE_ROWS = {
     "UBA1 result without a test": lambda c: HaematologicalDiseaseFactory(
         case=c, uba1_tested="no", uba1_result="mutated"
     ),
-    "follow-up before LE diagnosis": lambda c: crf.Demographics.objects.create(
-        case=c, le_diagnosis_date=dt.date(2020, 1, 1), last_followup_date=dt.date(2019, 1, 1)
-    ),
     "death date for a living patient": lambda c: crf.Demographics.objects.create(
         case=c, vital_status="alive", death_date=dt.date(2020, 1, 1)
     ),
@@ -72,9 +69,6 @@ BAD_CASE_ROWS = {
     ),
     "nephritis class without renal involvement": lambda c: crf.LupusProfile.objects.create(
         case=c, renal="no", nephritis_class="IV"
-    ),
-    "treatment ending before it starts": lambda c: TreatmentFactory(
-        case=c, started_on=dt.date(2020, 2, 1), ended_on=dt.date(2020, 1, 1)
     ),
     "dose without unit": lambda c: TreatmentFactory(case=c, dose=400, dose_unit=""),
     "other agent unnamed": lambda c: TreatmentFactory(case=c, agent="other", agent_other=""),

@@ -479,9 +479,12 @@ def test_responses_of_a_line_without_dates_can_be_recorded(investigator_a, case_
         investigator_a, case_a, Treatment, {"agent": "azacitidine", "regimen": "azacitidine"}
     )
     response = save(
-        investigator_a, case_a, LupusResponse, {"recorded": "no_response", "assessed_on": "2020-05-01"},
+        investigator_a,
+        case_a,
+        LupusResponse,
+        {"recorded": "no_response", "assessed_on": "2020-05-01"},
         parent_id=treatment.pk,
-    )  # fmt: skip
+    )
     assert response.pk
 
 

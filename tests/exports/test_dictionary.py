@@ -101,7 +101,7 @@ def test_haemoglobin(by_code):
     hb = by_code["haematologicaldisease.hb"]
     assert (hb.section, hb.table) == ("5. Haematological disease", "haematologicaldisease")
     assert (hb.unit, hb.type, hb.deid_class) == ("g/dL", "decimal", "clinical")
-    assert hb.label == "haemoglobin (g/dL)"
+    assert hb.label == "haemoglobin"  # the unit has its own column
     assert not hb.derived and hb.missing_reason_of == "" and hb.choices == ""
 
 

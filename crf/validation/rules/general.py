@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from crf.codes import DatePrecision, YesNo
+from crf.codes import YesNo
 from crf.dates import earliest, latest, precision_of
+from crf.dates import shown as show_date
 from crf.models import Case, Demographics, HaematologicalDisease, Identity, Treatment
 from crf.models.base import field as field_of
 from crf.models.base import link_to_case
@@ -99,14 +100,10 @@ def dates(model: type[Model]) -> list[models.Field]:
 
 
 def shown(ctx: Context, name: str) -> str:
-    """A date as entered: 2019-03-15, 2019-03 or 2019."""
-    day, precision = ctx.day(name), ctx.precision(name)
+    """A date of the row as entered: 2019-03-15, 2019-03 or 2019."""
+    day = ctx.day(name)
     assert day is not None
-    if precision == DatePrecision.YEAR:
-        return f"{day.year}"
-    if precision == DatePrecision.MONTH:
-        return f"{day.year}-{day.month:02d}"
-    return day.isoformat()
+    return show_date(day, ctx.precision(name))
 
 
 @rule(codes=("date.future",))
@@ -206,9 +203,11 @@ def mds_diagnosis_within_follow_up(ctx: Context) -> Iterator[Finding]:
                 "The MDS/CMML diagnosis ({diagnosed}) is after the {end} ({day}): check the "
                 "{end} (section 1) and the date of MDS/CMML diagnosis (section 5)."
             ).format(
-                diagnosed=disease.diagnosis_date.isoformat(),
+                diagnosed=show_date(
+                    disease.diagnosis_date, precision_of(disease, "diagnosis_date")
+                ),
                 end=lower_first(str(field_of(Demographics, end).verbose_name)),
-                day=day.isoformat(),
+                day=show_date(day, precision_of(demographics, end)),
             ),
         )
 

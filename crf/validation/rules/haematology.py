@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from crf.codes import Disease, Group, Target, Who2016, Who2022
+from crf.codes import Disease, Group, Target
 from crf.models import (
     CentralReview,
     EvolutionEvent,
@@ -78,16 +78,6 @@ def blasts_mean_aml(ctx: Context) -> Iterator[Finding]:
                     "it is right, record the counts at MDS/CMML diagnosis here and the AML as an "
                     "evolution event."
                 ).format(quantity=ctx.quantity(name, value)),
-            )
-    for name, aml in (("who2022_recorded", Who2022.AML), ("who2016_recorded", Who2016.AML)):
-        if ctx.get(name) == aml:
-            yield ctx.error(
-                name,
-                "blasts.aml",
-                _(
-                    "{label} is AML: this section records the MDS/CMML at diagnosis — record its "
-                    "MDS/CMML classification here and the AML as an evolution event."
-                ).format(label=ctx.label(name)),
             )
 
 

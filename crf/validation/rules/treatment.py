@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 
 from crf.codes import HaemResponseCategory, IwgVersion
-from crf.dates import earliest, latest
+from crf.dates import earliest, latest, shown
 from crf.models import HaematologicalResponse, LupusResponse
 
 from .. import Context, Finding, rule
@@ -30,8 +30,8 @@ def response_after_treatment_start(ctx: Context) -> Iterator[Finding]:
                 "assessed after the treatment starts — check both dates."
             ).format(
                 label=ctx.label("assessed_on"),
-                assessed=assessed.isoformat(),
-                started=treatment.started_on.isoformat(),
+                assessed=shown(assessed, ctx.precision("assessed_on")),
+                started=shown(treatment.started_on, treatment.started_on_precision),
             ),
         )
 

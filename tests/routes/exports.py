@@ -1,0 +1,5 @@
+"""Routes of the exports pages: what each role gets (see tests/route_access.py)."""
+
+from tests.route_access import Route
+
+ROUTES: dict[str, Route] = {}
