@@ -11,6 +11,7 @@ the models translate them when they build a field's choices.
 from __future__ import annotations
 
 from enum import EnumType, StrEnum
+from typing import Any
 
 
 def gettext_noop(message: str) -> str:
@@ -24,17 +25,20 @@ _ = gettext_noop
 class _CodesType(EnumType):
     """Class-level views of a code list, as Django's TextChoices offers them."""
 
+    def _members(cls) -> list[Any]:
+        return list(cls.__members__.values())
+
     @property
     def values(cls) -> list[str]:
-        return [member.value for member in cls]  # type: ignore[attr-defined]
+        return [member.value for member in cls._members()]
 
     @property
     def labels(cls) -> list[str]:
-        return [member.label for member in cls]  # type: ignore[attr-defined]
+        return [member.label for member in cls._members()]
 
     @property
     def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]  # type: ignore[attr-defined]
+        return [(member.value, member.label) for member in cls._members()]
 
 
 class Codes(StrEnum, metaclass=_CodesType):

@@ -61,7 +61,7 @@ _LOOKUPS: dict[str, Callable[[Any, Any], Tri]] = {
 def _reader(model: type[Model], name: str) -> Callable[[Model], Any]:
     """How to read a field as the database will: a link to a row not saved yet (the batch
     path) is not NULL, though its id is still empty."""
-    field = field_of(model, name)
+    field: Any = field_of(model, name)
     attname = field.attname
     if not field.is_relation:
         return lambda row: getattr(row, attname)
@@ -172,10 +172,10 @@ def _checks(model: type[Model]) -> list[_Check]:
             checks.append(_Check(code, field, message, test, frozenset(reads)))
         elif isinstance(constraint, models.UniqueConstraint) and constraint.fields:
             condition = constraint.condition
-            test = compile_condition(model, condition) if condition is not None else None
+            when = compile_condition(model, condition) if condition is not None else None
             unique = tuple(field_of(model, name).attname for name in constraint.fields)
             # A duplicate concerns the row as a whole (no field).
-            checks.append(_Check(code, None, message, test, frozenset(), unique))
+            checks.append(_Check(code, None, message, when, frozenset(), unique))
     return checks
 
 
