@@ -118,6 +118,8 @@ class _Batch:
         self.new_cases: list[Case] = []
         self.dirty: dict[int, dict[int, Model]] = defaultdict(dict)  # case -> rows to write
         self.changed_fields: dict[int, set[str]] = defaultdict(set)  # id(row) -> fields
+        self.items_of: dict[int, tuple[int, Item]] = {}  # id(row) -> the item writing it
+        self.findings: dict[int, list[Finding]] = {}  # id(row) -> its validation
         self.today = timezone.localdate()
 
     def problem(self, index: int, f: Finding) -> None:
@@ -226,16 +228,11 @@ class _Batch:
             self.problem(index, Finding(None, str(exc), "error", "row.unknown"))
             return
         before = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
-        findings = apply_data(rows, row, data)
+        for f in apply_data(rows, row, data):
+            self.problem(index, f)
         rows.put(row)
-        refused = {f.field for f in findings}
-        findings += [f for f in validate(row, rows, today=self.today) if f.field not in refused]
-        for f in findings:
-            if f.is_error or not (self.acknowledge_all or f.rule in item.acknowledged):
-                self.problem(index, f if f.is_error else _unacknowledged(f))
-            else:
-                self.problem(index, f)
         item.row = row
+        self.items_of[id(row)] = (index, item)
         if isinstance(row, CentralReview) and not self._system():
             row.reviewed_by = self.actor.user
         changed = {a for a, v in before.items() if getattr(row, a) != v}
@@ -253,9 +250,28 @@ class _Batch:
 
     # ---- deriving and writing ----
 
+    def judge(self) -> None:
+        """Validate every written row once, in its case as the whole batch leaves it (an early
+        item is judged with the rows a later one adds), and keep the confirmed warnings."""
+        for rows in self.cases.values():
+            for row in self.dirty[id(rows.case)].values():
+                index, item = self.items_of[id(row)]
+                acknowledged = item.acknowledged
+                findings = validate(row, rows, today=self.today)
+                self.findings[id(row)] = findings
+                for f in findings:
+                    if f.is_error or not (self.acknowledge_all or f.rule in acknowledged):
+                        self.problem(index, f if f.is_error else _unacknowledged(f))
+                    else:
+                        self.problem(index, f)
+                row.acknowledged_warnings = {  # type: ignore[attr-defined]
+                    f.rule: "" for f in findings if not f.is_error
+                }
+                self.changed_fields[id(row)].add("acknowledged_warnings")
+
     def derive(self) -> None:
         for key, rows in self.cases.items():
-            for row, values in derive.changes(derive.derive_case(rows)):
+            for row, values in derive.changes(derive.derive_case(rows, self.findings)):
                 for name, value in values.items():
                     setattr(row, name, value)
                 self.dirty[key][id(row)] = row
@@ -313,6 +329,8 @@ def _run(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool
     batch = _Batch(actor, items, acknowledge_all)
     batch.load_cases(reason)
     batch.apply()
+    if not batch.problems:
+        batch.judge()
     if batch.problems:
         raise BatchInvalid(sorted(batch.problems, key=lambda p: p.index))
     batch.derive()

@@ -32,6 +32,7 @@ from crf.codes import (
     Who2022,
     YesNo,
 )
+from crf.completeness import completeness
 from crf.dates import is_exact, precision_of
 from crf.models import (
     CentralReview,
@@ -48,6 +49,7 @@ from crf.models import (
 )
 from crf.models.fields import MISSING_CODES
 from crf.rows import CaseRows
+from crf.validation import Finding, validate
 
 Derived = dict[str, Any]
 
@@ -79,9 +81,13 @@ THREE_VALUED = {
 # ---- the whole case ----
 
 
-def derive_case(rows: CaseRows) -> list[tuple[Model, Derived]]:
-    """(row, derived values) for every row of the case that has derived values."""
-    out: list[tuple[Model, Derived]] = []
+def derive_case(
+    rows: CaseRows, findings: dict[int, list[Finding]] | None = None
+) -> list[tuple[Model, Derived]]:
+    """(row, derived values) for every row of the case that has derived values, the case's
+    completeness and outstanding warnings included. `findings` (by id() of the row) are the
+    validation findings of rows already judged; the others are judged here."""
+    out: list[tuple[Model, Derived]] = [(rows.case, case_summary(rows, findings or {}))]
     identity = rows.one(Identity)
     demo = rows.one(Demographics)
     haem = rows.one(HaematologicalDisease)
@@ -119,6 +125,18 @@ def derive_case(rows: CaseRows) -> list[tuple[Model, Derived]]:
         score = sledai_scores.get(id(response.sledai)) if response.sledai else None
         out.append((response, lupus_response(response, sledai_score=score)))
     return out
+
+
+def case_summary(rows: CaseRows, findings: dict[int, list[Finding]]) -> Derived:
+    """Completeness and the warnings the rules raise that nobody confirmed."""
+    outstanding = 0
+    for row in rows.all_rows():
+        judged = findings.get(id(row))
+        if judged is None:
+            judged = validate(row, rows)
+        confirmed = set(getattr(row, "acknowledged_warnings", None) or ())
+        outstanding += len({f.rule for f in judged if not f.is_error} - confirmed)
+    return {"completeness": completeness(rows), "open_warnings": outstanding}
 
 
 def changes(derived: Iterable[tuple[Model, Derived]]) -> list[tuple[Model, Derived]]:

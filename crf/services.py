@@ -281,16 +281,22 @@ def plan(
     *,
     row_id: int | None = None,
     parent_id: int | None = None,
+    acknowledged: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Apply `data` to the target row inside `rows`, judge it, derive the case (no query)."""
+    """Apply `data` to the target row inside `rows`, judge it, derive the case (no query).
+    The row keeps the acknowledgements of the warnings it raises (what the user confirmed)."""
     row = target_row(rows, model, row_id=row_id, parent_id=parent_id)
     findings = apply_data(rows, row, data)
     rows.put(row)
     refused = {f.field for f in findings}
     findings += [f for f in validate(row, rows) if f.field not in refused]
-    derived = (
-        derive.changes(derive.derive_case(rows)) if not any(f.is_error for f in findings) else []
-    )
+    warned = {f.rule for f in findings if not f.is_error}
+    row.acknowledged_warnings = {  # type: ignore[attr-defined]
+        code: comment for code, comment in (acknowledged or {}).items() if code in warned
+    }
+    derived = []
+    if not any(f.is_error for f in findings):  # derive only what may be written
+        derived = derive.changes(derive.derive_case(rows, {id(row): findings}))
     for changed_row, values in derived:
         for name, value in values.items():
             setattr(changed_row, name, value)
@@ -328,13 +334,18 @@ def _check_writer(actor: Actor, case: Case, model: type[Model], based_on: int, r
 
 
 def _write_derived(changes: list[tuple[Model, dict[str, Any]]], *, skip: Model | None) -> None:
+    """Store the derived values that changed (the case's own go with its version bump)."""
     for row, values in changes:
-        if row is not skip and row.pk is not None:
+        if row is not skip and row.pk is not None and not isinstance(row, Case):
             manager(type(row)).filter(pk=row.pk).update(**values)
 
 
-def _bump(case: Case) -> None:
-    Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
+def _bump(case: Case, changes: list[tuple[Model, dict[str, Any]]]) -> None:
+    """One UPDATE of the case: its version, and its derived summary when it changed."""
+    summary = next((values for row, values in changes if row is case), {})
+    Case.objects.filter(pk=case.pk).update(
+        version=F("version") + 1, updated_at=timezone.now(), **summary
+    )
     case.version += 1
 
 
@@ -361,8 +372,8 @@ def section_save(
     locked = locked_case(actor, case)
     _check_writer(actor, locked, model, based_on, reason)
     rows = snapshot.load_one(locked)
-    plan_ = plan(rows, model, data, row_id=row_id, parent_id=parent_id)
     acks = _acknowledgements(acknowledged)
+    plan_ = plan(rows, model, data, row_id=row_id, parent_id=parent_id, acknowledged=acks)
     _judge(plan_, acks)
     row = plan_.row
     if isinstance(row, CentralReview):
@@ -375,7 +386,7 @@ def section_save(
                     locked.save()
                 else:
                     row.save()
-                    _bump(locked)
+                    _bump(locked, plan_.derived)
         except IntegrityError as exc:  # a constraint the in-memory checks did not foresee
             raise refusal(None, "database.constraint", _integrity_message(exc)) from exc
         _write_derived(plan_.derived, skip=row)
@@ -439,7 +450,7 @@ def section_delete(
                 ),
             ) from exc
         _write_derived(changes, skip=None)
-        _bump(locked)
+        _bump(locked, changes)
         cases_changed.send(sender=Case, rows=[rows], actor=actor)
 
 

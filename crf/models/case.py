@@ -10,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from crf.codes import Group, Status
 
 from .fields import (
+    ALL_GROUPS,
     DIRECT_IDENTIFIER,
     QUASI_IDENTIFIER,
+    Required,
     answer,
     choices_of,
     classify,
@@ -36,7 +38,9 @@ READ_ONLY_STATUSES = frozenset({Status.LOCKED, Status.WITHDRAWN})
 
 @crf_model(section=_("0. Case"))
 class Case(models.Model):
-    audit_exclude = ("version", "updated_at")
+    # Bookkeeping the registry recomputes: no audit event of its own.
+    audit_exclude = ("version", "updated_at", "completeness", "open_warnings")
+    required = Required(fields=("consent",))
 
     centre = classify(
         models.ForeignKey("registry.Centre", on_delete=models.PROTECT, related_name="cases"),
@@ -59,6 +63,13 @@ class Case(models.Model):
     consent_date = date_field(_("Date of non-opposition / consent"), partial=False)
     # Optimistic concurrency: a save names the version it edited (conflict-safe saves).
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Derived on every change (crf.completeness): the list sorts and filters on them.
+    completeness = models.PositiveSmallIntegerField(
+        _("completeness (%)"), default=0, editable=False
+    )
+    open_warnings = models.PositiveSmallIntegerField(
+        _("outstanding warnings"), default=0, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Names a staff member, who also locates the centre.
@@ -98,6 +109,11 @@ class Case(models.Model):
 @crf_model(section=_("0. Identity"))
 class Identity(models.Model):
     """Who the patient is. Visible to the owning centre only; never exported."""
+
+    required = Required(
+        fields=("local_identifier", "initials", "date_of_birth"),
+        groups=ALL_GROUPS,
+    )
 
     case_link = "case"
     case = classify(

@@ -8,7 +8,9 @@ from crf.codes import DeathCause, Sex, TemporalRelation, VitalStatus
 
 from .base import SectionOfCase, rule_version_field
 from .fields import (
+    ALL_GROUPS,
     QUASI_IDENTIFIER,
+    Required,
     classify,
     coded,
     computed,
@@ -21,6 +23,11 @@ from .fields import (
 
 @crf_model(section=_("1. Demographics and follow-up"))
 class Demographics(SectionOfCase):
+    required = Required(
+        fields=("sex", "le_diagnosis_date", "last_followup_date", "vital_status"),
+        when={"death_date": Q(vital_status="dead"), "death_cause": Q(vital_status="dead")},
+        groups=ALL_GROUPS,
+    )
     sex = classify(coded(Sex, _("sex")), QUASI_IDENTIFIER)
     le_diagnosis_date = date_field(_("date of LE diagnosis"))
     last_followup_date = date_field(_("date of last follow-up"))

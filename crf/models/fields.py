@@ -12,6 +12,8 @@ Fields carry the data-dictionary metadata as attributes (`unit`, `deid`), read b
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -199,9 +201,42 @@ def _measurement_constraints(model) -> list[models.CheckConstraint]:
     return constraints
 
 
+ALL_GROUPS = ("case", "control")
+CASES_ONLY = ("case",)
+
+
+@dataclass(frozen=True)
+class Required:
+    """What a section must hold before its case is submitted, declared on the model
+    (`required = Required(...)`) and read by completeness, the submit check and the exports
+    (`crf.completeness`).
+
+    - `fields`: answered on every row, with a value or a missing-data code (for a
+      measurement, the value or its `_missing` reason);
+    - `when`: fields answered only on rows where a condition holds (death date when dead);
+    - `groups`: the case groups that must hold at least one row of the section (none: the
+      section is optional, its rows still complete their fields);
+    - `rows`: the condition that row must meet (a serology panel *at LE diagnosis*).
+    """
+
+    fields: tuple[str, ...] = ()
+    when: dict[str, Q] = dataclass_field(default_factory=dict)
+    groups: tuple[str, ...] = ()
+    rows: Q | None = None
+
+
+def _add_acknowledgements(model) -> None:
+    # The warnings confirmed at the row's last save, {rule code: comment}: a warning is
+    # "outstanding" only while the rules raise it and nobody confirmed it.
+    model.add_to_class(
+        "acknowledged_warnings",
+        models.JSONField(_("warnings confirmed"), default=dict, blank=True, editable=False),
+    )
+
+
 def crf_model(*, section: str):
     """Declare a CRF model: its CRF section, trigger-based audit (insert, update, delete),
-    and measurement constraints.
+    measurement constraints, date precisions and confirmed warnings.
 
     The model's Meta must declare `constraints` (possibly empty) so migrations see the
     generated ones.
@@ -213,6 +248,7 @@ def crf_model(*, section: str):
     def decorate(model):
         model.crf_section = section
         _add_precision_fields(model)
+        _add_acknowledgements(model)
         model._meta.constraints = [*model._meta.constraints, *_measurement_constraints(model)]
         # Bookkeeping a model names in `audit_exclude` (the case's version counter) is not
         # tracked: bumping it alone writes no event.

@@ -24,8 +24,10 @@ from crf.codes import (
 
 from .base import RowOfCase, SectionOfCase, rule_version_field
 from .fields import (
+    CASES_ONLY,
     CLINICAL,
     QUASI_IDENTIFIER,
+    Required,
     answer,
     classify,
     coded,
@@ -42,6 +44,21 @@ from .fields import (
 
 @crf_model(section=_("5. Haematological disease"))
 class HaematologicalDisease(SectionOfCase):
+    required = Required(
+        fields=(
+            "disease", "diagnosis_date", "who2022_recorded", "hb", "platelets", "anc",
+            "bm_blasts", "dysgranulopoiesis", "dyserythropoiesis", "dysmegakaryopoiesis",
+            "cytogenetics_done", "therapy_related", "vexas_documented",
+        ),
+        when={
+            "karyotype": Q(cytogenetics_done="yes"),
+            "monocytes": Q(disease="cmml"),
+            "monocytes_pct": Q(disease="cmml"),
+            "wbc": Q(disease="cmml"),
+            "uba1_result": Q(uba1_tested="yes"),
+        },
+        groups=CASES_ONLY,
+    )  # fmt: skip
     disease = coded(Disease, _("disease"), missing=False)
     diagnosis_date = date_field(_("date of MDS/CMML diagnosis"))
     who2022_recorded = coded(Who2022, _("WHO 2022, as recorded"), exclude=(Who2022.AML,))
@@ -165,6 +182,7 @@ class EvolutionEvent(RowOfCase):
 
 @crf_model(section=_("6. Next-generation sequencing"))
 class NgsTest(RowOfCase):
+    required = Required(fields=("result",), when={"tissue": ~Q(result="not_done")})
     sampled_on = date_field(_("sample date"))
     tissue = coded(Tissue, _("tissue"), missing=False)
     # Internal row ids link tables; exported only under the key rules.

@@ -14,13 +14,18 @@ from crf.codes import (
     LeType,
     NephritisClass,
     SledaiContext,
+    SledaiItem,
+    SliccClinical,
+    SliccImmunological,
     TestResult,
     TitreLevel,
 )
 
 from .base import RowOfCase, SectionOfCase, rule_version_field
 from .fields import (
+    ALL_GROUPS,
     MISSING_CODES,
+    Required,
     answer,
     coded,
     computed,
@@ -38,6 +43,20 @@ from .fields import (
 
 @crf_model(section=_("2. Lupus erythematosus"))
 class LupusProfile(SectionOfCase):
+    required = Required(
+        fields=(
+            "le_type", "cutaneous", "articular", "pleuritis", "pericarditis", "renal",
+            "neurological", "autoimmune_haemolytic_anaemia", "antiphospholipid_syndrome",
+            "drug_induced_suspected",
+        ),
+        when={
+            "nephritis_class": Q(renal="yes"),
+            "drug_induced_drug": Q(drug_induced_suspected="yes"),
+            # Controls are idiopathic SLE: "none known" is an eligibility criterion.
+            "haematological_malignancy": Q(le_type="sle"),
+        },
+        groups=ALL_GROUPS,
+    )  # fmt: skip
     le_type = coded(LeType, _("LE type"))
     cutaneous = answer(_("cutaneous involvement"))
     articular = coded(Articular, _("articular involvement"))
@@ -76,6 +95,10 @@ class LupusProfile(SectionOfCase):
 
 @crf_model(section=_("2. Lupus erythematosus: SLICC 2012"))
 class SliccCriteria(SectionOfCase):
+    required = Required(
+        fields=(*SliccClinical.values, *SliccImmunological.values, "biopsy_proven_nephritis"),
+        groups=ALL_GROUPS,
+    )
     acute_or_subacute_cle = answer(_("acute or subacute cutaneous lupus"))
     chronic_cle = answer(_("chronic cutaneous lupus"))
     oral_nasal_ulcers = answer(_("oral or nasal ulcers"))
@@ -144,6 +167,11 @@ class EularAcrCriteria(SectionOfCase):
 
 @crf_model(section=_("2. Lupus erythematosus: SLEDAI-2K"))
 class SledaiAssessment(RowOfCase):
+    required = Required(
+        fields=("context", *SledaiItem.values),
+        groups=ALL_GROUPS,
+        rows=Q(context="le_diagnosis"),
+    )
     context = coded(SledaiContext, _("context"), missing=False)
     assessed_on = date_field(_("assessment date"))
     seizure = answer(_("seizure"))
@@ -216,6 +244,7 @@ SKIN_SITES = ("face", "ears", "scalp", "fingers", "toes", "hands", "trunk", "lim
 
 @crf_model(section=_("3. Cutaneous lesions"))
 class CutaneousLesion(RowOfCase):
+    required = Required(fields=("subtype",))
     subtype = coded(CleSubtype, _("Gilliam–Sontheimer subtype"))
     lesion_named = free_text(_("lesion (for LE-non-specific)"), max_length=200)
     site_face = models.BooleanField(_("site: face"), default=False)
@@ -243,6 +272,15 @@ ANA_TITRES = (80, 160, 320, 640, 1280, 2560)
 
 @crf_model(section=_("4. Autoantibodies and complement"))
 class SerologyPanel(RowOfCase):
+    required = Required(
+        fields=(
+            "ana", "anti_dsdna", "anti_ssa", "anti_ssb", "anti_nucleosome", "anti_rnp",
+            "anti_sm", "anti_cardiolipin", "anti_b2gpi", "lupus_anticoagulant", "c3", "c4",
+        ),
+        when={"ana_titre": Q(ana="positive")},
+        groups=ALL_GROUPS,
+        rows=Q(at_le_diagnosis=True),
+    )  # fmt: skip
     sampled_on = date_field(_("sample date"))
     at_le_diagnosis = models.BooleanField(_("at LE diagnosis"), default=False)
     ana = result(_("ANA"))

@@ -11,6 +11,7 @@ from .base import RowOfCase
 from .fields import (
     DIRECT_IDENTIFIER,
     QUASI_IDENTIFIER,
+    Required,
     answer,
     classify,
     coded,
@@ -25,6 +26,7 @@ from .fields import (
 
 @crf_model(section=_("7. Skin biopsies"))
 class SkinBiopsy(RowOfCase):
+    required = Required(fields=("taken_on", "local_diagnosis"))
     taken_on = date_field(_("biopsy date"))
     site = coded(SkinSite, _("site"))
     clinical_lesion_type = coded(CleSubtype, _("clinical lesion type"))
@@ -44,6 +46,8 @@ def ihc(marker: str) -> models.CharField:
 @crf_model(section=_("7. Skin biopsies: central review"))
 class CentralReview(models.Model):
     """Entered by central reviewers only."""
+
+    required = Required(fields=("diagnosis",))
 
     # Internal row ids link tables; exported only under the key rules.
     case_link = "biopsy"

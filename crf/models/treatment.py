@@ -20,6 +20,7 @@ from crf.codes import (
 from .base import RowOfCase, rule_version_field
 from .fields import (
     QUASI_IDENTIFIER,
+    Required,
     classify,
     coded,
     computed,
@@ -38,6 +39,8 @@ HAEMATOLOGICAL_AGENTS = frozenset(
 @crf_model(section=_("8. Treatments"))
 class Treatment(RowOfCase):
     """One agent given; rows given together share a `regimen` (the strategy compared)."""
+
+    required = Required(fields=("agent", "regimen", "target"))
 
     agent = coded(Agent, _("agent"), missing=False)
     agent_other = free_text(_("agent, if other"), max_length=100)
@@ -75,6 +78,7 @@ class Treatment(RowOfCase):
 
 @crf_model(section=_("8. Treatments: lupus response"))
 class LupusResponse(models.Model):
+    required = Required(fields=("recorded",))
     # Internal row ids link tables; exported only under the key rules.
     case_link = "treatment"
     treatment = classify(
@@ -108,6 +112,7 @@ class LupusResponse(models.Model):
 
 @crf_model(section=_("8. Treatments: haematological response"))
 class HaematologicalResponse(models.Model):
+    required = Required(fields=("criteria", "category"))
     case_link = "treatment"
     treatment = classify(
         models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="haem_response"),

@@ -27,6 +27,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,7 +72,10 @@ class Context:
         return self.rows.case
 
     def get(self, name: str) -> Any:
-        return getattr(self.row, name)
+        try:
+            return getattr(self.row, name)
+        except ObjectDoesNotExist:  # a link not set yet
+            return None
 
     def number(self, name: str) -> float | None:
         value = self.get(name)
