@@ -33,7 +33,7 @@ class Gap:
 
     @property
     def section(self) -> str:
-        return self.model._meta.model_name  # the section's slug in the CRF pages
+        return str(self.model._meta.model_name)  # the section's slug in the CRF pages
 
     @property
     def label(self) -> str:
@@ -77,7 +77,7 @@ def gaps(rows: CaseRows) -> list[Gap]:
     found: list[Gap] = []
     for model in CRF_MODELS:
         required = requirement(model)
-        present = [rows.case] if model is Case else rows.many(model)
+        present: list[Model] = [rows.case] if model is Case else rows.many(model)
         if rows.case.group in required.groups:
             wanted = _row_filter(model)
             if not any(wanted is None or wanted(r) for r in present):
@@ -94,7 +94,7 @@ def completeness(rows: CaseRows) -> int:
     given = total = 0
     for model in CRF_MODELS:
         required = requirement(model)
-        present = [rows.case] if model is Case else rows.many(model)
+        present: list[Model] = [rows.case] if model is Case else rows.many(model)
         if rows.case.group in required.groups:
             wanted = _row_filter(model)
             if not any(wanted is None or wanted(r) for r in present):

@@ -55,11 +55,12 @@ FIELD_NOTES: list[FieldNotes] = []
 
 
 def register(extension: CaseColumn | CasePanel | FieldNotes) -> None:
-    target: list[Any] = {
+    lists: dict[type, list[Any]] = {
         CaseColumn: CASE_COLUMNS,
         CasePanel: CASE_PANELS,
         FieldNotes: FIELD_NOTES,
-    }[type(extension)]
+    }
+    target = lists[type(extension)]
     if extension not in target:
         target.append(extension)
         target.sort(key=lambda e: e.order)
