@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from crf import access, derive, snapshot
 from crf.access import Actor
 from crf.codes import Group, Status
+from crf.copy import copy_rows
 from crf.models import CRF_MODELS, Case, CentralReview
 from crf.models.base import field as field_of
-from crf.models.base import manager, related
+from crf.models.base import manager, new_row, related
 from crf.models.case import STATUSES_NEEDING_REASON
 from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
@@ -171,12 +172,9 @@ class _Batch:
                 Finding(None, _("You cannot create cases in this centre."), "error", "case.centre"),
             )
             return None
-        case = Case(
-            centre_id=new.centre_id,
-            group=new.group,
-            status=new.status,
-            created_by=self.actor.user,
-        )
+        case = cast(Case, new_row(Case))
+        case.centre_id, case.group, case.status = new.centre_id, new.group, new.status
+        case.created_by = self.actor.user
         rows = CaseRows(case=case)
         for f in apply_data(rows, case, new.data) + validate(case, rows, today=self.today):
             self.problem(index, f)
@@ -244,7 +242,7 @@ class _Batch:
     def _target(self, rows: CaseRows, item: Item, parent: Model | None) -> Model:
         if parent is not None:  # a new row under a new row of this batch
             link = item.model.case_link  # type: ignore[attr-defined]
-            return item.model(**{link: parent})
+            return new_row(item.model, **{link: parent})
         parent_id = item.parent if isinstance(item.parent, int) else None
         return target_row(rows, item.model, row_id=item.row_id, parent_id=parent_id)
 
@@ -280,20 +278,20 @@ class _Batch:
     def write(self) -> tuple[dict[str, int], dict[str, int]]:
         created: dict[str, int] = defaultdict(int)
         updated: dict[str, int] = defaultdict(int)
-        Case.objects.bulk_create(self.new_cases)
+        now = timezone.now()
+        copy_rows(Case, self.new_cases, now=now)
         created_ids = {case.pk for case in self.new_cases}
         created["Case"] = len(self.new_cases)
         rows_by_model: dict[type[Model], list[Model]] = defaultdict(list)
         for rows in self.dirty.values():
             for row in rows.values():
                 rows_by_model[type(row)].append(row)
-        now = timezone.now()
         for model in WRITE_ORDER:
             batch = rows_by_model.get(model, [])
             new = [r for r in batch if r.pk is None]
             old = [r for r in batch if r.pk is not None]
             if new:
-                manager(model).bulk_create(new)
+                copy_rows(model, new, now=now)
                 created[model.__name__] += len(new)
             if old:
                 names = _field_names(model, set().union(*(self.changed_fields[id(r)] for r in old)))

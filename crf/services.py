@@ -46,7 +46,7 @@ from crf.codes import Group
 from crf.dates import stored
 from crf.models import CRF_MODELS, Case, CentralReview, Identity
 from crf.models.base import field as field_of
-from crf.models.base import link_to_case, manager, related
+from crf.models.base import link_to_case, manager, new_row, related
 from crf.models.case import STATUSES_NEEDING_REASON
 from crf.rows import ONE_PER_CASE, CaseRows
 from crf.validation import Finding, validate
@@ -170,11 +170,11 @@ def target_row(
         return existing
     parent_model = related(model, link)
     if parent_model is Case:
-        return model(**{link: rows.case})
+        return new_row(model, **{link: rows.case})
     parent = next((r for r in rows.many(parent_model) if r.pk == parent_id), None)
     if parent is None:
         raise Http404("No such parent row in this case.")
-    return model(**{link: parent})
+    return new_row(model, **{link: parent})
 
 
 def apply_data(rows: CaseRows, row: Model, data: Mapping[str, Any]) -> list[Finding]:

@@ -65,7 +65,8 @@ def _item_states(
     for code, value in items.items():
         if code not in allowed:
             raise ValueError(f"{arg}: unknown code {code!r}")
-        _tristate(f"{arg}[{code!r}]", value)
+        if value is not None and not isinstance(value, bool):
+            _tristate(f"{arg}[{code!r}]", value)  # raises, naming the item
     return {code: items.get(code) for code in allowed}
 
 

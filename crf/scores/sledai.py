@@ -58,7 +58,9 @@ def _present_sledai_codes(items: SledaiItems) -> frozenset[str]:
         for code, value in items.items():
             if code not in SLEDAI_WEIGHTS:
                 raise ValueError(f"items: unknown SLEDAI-2K code {code!r}")
-            if _tristate(f"items[{code!r}]", value):
+            if value is not None and not isinstance(value, bool):
+                _tristate(f"items[{code!r}]", value)  # raises, naming the item
+            if value:
                 present.append(code)
         return frozenset(present)
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):

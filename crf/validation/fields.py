@@ -22,15 +22,19 @@ def _declared(ctx: Context) -> list[Finding]:
 
 
 @cache
-def _checked(model: type[Model]) -> list[tuple[Any, frozenset[Any] | None]]:
-    """The fields a writer fills, each with its allowed codes (None: Django checks it)."""
+def _checked(model: type[Model]) -> list[tuple[Any, frozenset[Any]]]:
+    """The fields a writer fills, each with the values known valid without Django's checks:
+    its codes (a coded field), and emptiness where the field allows it."""
     fields = []
     for field in model._meta.concrete_fields:
         if not field.editable or field.is_relation or field.primary_key:
             continue
-        plain_code = isinstance(field, models.CharField) and field.choices and field.blank
-        codes = frozenset(c for c, _ in field.flatchoices) | {""} if plain_code else None
-        fields.append((field, codes))
+        fine: set[Any] = set()
+        if isinstance(field, models.CharField) and field.choices:
+            fine |= {c for c, _ in field.flatchoices}
+        if field.blank:
+            fine |= {"", None} if field.null else {""}
+        fields.append((field, frozenset(fine)))
     return fields
 
 
@@ -39,8 +43,11 @@ def field_findings(ctx: Context) -> list[Finding]:
     findings = []
     for field, codes in _checked(ctx.model):
         value = getattr(ctx.row, field.attname)
-        if codes is not None and value in codes:
-            continue  # a known code (the common case, checked without Django's machinery)
+        try:
+            if value in codes:
+                continue  # a known code or an allowed blank: most fields, checked at no cost
+        except TypeError:  # an unhashable value (a list typed for a date…): Django says why
+            pass
         try:
             value = field.to_python(value)
             field.validate(value, ctx.row)

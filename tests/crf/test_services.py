@@ -9,7 +9,7 @@ central reviewer and locked cases, and the derived values stored with their rule
 import datetime as dt
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from crf import access, scores
@@ -161,12 +161,13 @@ def test_a_nested_row_is_never_reparented(investigator_a, case_a):
 def test_the_case_lifecycle_is_not_a_field_edit(investigator_a, case_a):
     with pytest.raises(SectionInvalid):
         save(investigator_a, case_a, Case, {"status": "locked"})
-    submitted = case_submit(actor=actor(investigator_a), case=case_a, based_on=case_a.version)
-    assert submitted.status == "submitted"
+    # An incomplete draft is not submitted (crf.completeness); it can be withdrawn.
+    with pytest.raises(ValidationError, match="required answer"):
+        case_submit(actor=actor(investigator_a), case=case_a, based_on=case_a.version)
     withdrawn = case_withdraw(
         actor=actor(investigator_a),
         case=case_a,
-        based_on=submitted.version,
+        based_on=case_a.version,
         reason="consent withdrawn",
     )
     assert (withdrawn.status, withdrawn.withdrawn_reason) == ("withdrawn", "consent withdrawn")
