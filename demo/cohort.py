@@ -124,6 +124,11 @@ def seed_demo(*, reset_passwords: bool = False) -> SeedReport:
 # ---- centres and accounts ----
 
 
+def seed_centres() -> dict[str, Centre]:
+    """The demo centres, created when missing (also used by generate_synthetic)."""
+    return _seed_centres(SeedReport())
+
+
 def _seed_centres(report: SeedReport) -> dict[str, Centre]:
     existing = {c.code: c for c in Centre.objects.filter(code__in=[c[0] for c in CENTRES])}
     new = [
