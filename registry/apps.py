@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry: centres, accounts and roles"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from registry import integrity
+
+        # Every event table, new ones included, gets its chain trigger after each migrate.
+        post_migrate.connect(integrity.install_chain, dispatch_uid="registry_audit_chain")

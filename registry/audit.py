@@ -52,7 +52,9 @@ class Source(models.TextChoices):
 class AuditTriggerSql(compiler.UpsertTriggerSql):
     """pgtrigger's installation SQL for an audit trigger, without its escape hatch: any
     session may set `pgtrigger.ignore` to skip an ordinary pgtrigger trigger, so an audit
-    trigger does not consult it (a write with no event must not be possible)."""
+    trigger does not consult it (a write with no event must not be possible). The function
+    runs as its owner (SECURITY DEFINER, a fixed search path): the application's role needs
+    no INSERT on the event tables, so it cannot write a made-up event directly."""
 
     def get_template(self) -> str:
         return """
@@ -62,7 +64,7 @@ class AuditTriggerSql(compiler.UpsertTriggerSql):
                 BEGIN
                     {func}
                 END;
-            $$ LANGUAGE plpgsql;
+            $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
             DROP TRIGGER IF EXISTS {pgid} ON {table};
             CREATE {constraint} TRIGGER {pgid}
@@ -292,8 +294,9 @@ def audit_tables() -> list[str]:
 def app_role_grants(role: str, tables: Iterable[str]) -> list[str]:
     """The privileges of the application's role (run as the owner after every migrate).
 
-    Event tables: SELECT and INSERT only, so no UPDATE, DELETE or TRUNCATE whatever the
-    triggers say. Every other table: plain DML.
+    Event tables: SELECT only — the audit triggers write them as their owner (SECURITY
+    DEFINER), so the application can neither forge, alter nor delete an event; the seals:
+    SELECT and INSERT (append only). Every other table: plain DML.
     """
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", role):
         raise ValueError(f"Not a plain role name: {role!r}")
@@ -304,8 +307,10 @@ def app_role_grants(role: str, tables: Iterable[str]) -> list[str]:
     sql += [
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{t}" TO {who}'
         for t in sorted(tables)
-        if t not in events
+        if t not in events and t != "registry_auditseal"
     ]
-    sql += [f'GRANT SELECT, INSERT ON "{t}" TO {who}' for t in sorted(events)]
+    sql += [f'GRANT SELECT ON "{t}" TO {who}' for t in sorted(events)]
+    sql.append(f'GRANT SELECT, INSERT ON "registry_auditseal" TO {who}')
+    sql.append(f'REVOKE UPDATE, DELETE, TRUNCATE ON "registry_auditseal" FROM {who}')
     sql.append(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {who}')
     return sql

@@ -55,6 +55,23 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
+class AuditSeal(models.Model):
+    """A seal of one event table (registry.integrity): its last event id then, and an HMAC of
+    every event hash up to it, keyed outside the database. Append-only."""
+
+    table = models.CharField(max_length=100)
+    last_event_id = models.BigIntegerField()
+    digest = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["table", "-last_event_id"]
+        indexes = [models.Index(fields=["table", "-last_event_id"], name="audit_seal_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.table} sealed up to {self.last_event_id}"
+
+
 @pghistory.track(*trackers())
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

@@ -153,6 +153,9 @@ REST_FRAMEWORK = {
 import pghistory  # noqa: E402
 
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+# Every event table carries a hash chaining it to the object's previous event
+# (registry.integrity), sealed with a key that never enters the database.
+PGHISTORY_BASE_MODEL = "registry.events.Event"
 PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
 # The schema the audit triggers write into by qualified name (never a same-named temp table).
 REGISTRY_DB_SCHEMA = "public"

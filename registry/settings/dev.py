@@ -6,6 +6,7 @@ from .base import database_from_env_or_embedded, env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A fixed development key; prod refuses to start without its own.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-registry-key")
+AUDIT_SEAL_KEY = env.str("REGISTRY_AUDIT_SEAL_KEY", default="dev-only-audit-seal-key")
 DATABASES = {"default": database_from_env_or_embedded()}
 ALLOW_DEMO_DATA = True
 WHITENOISE_AUTOREFRESH = True

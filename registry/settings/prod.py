@@ -5,6 +5,8 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Seals the audit tables (registry.integrity): kept outside the database, like backups.
+AUDIT_SEAL_KEY = env.str("REGISTRY_AUDIT_SEAL_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": {**env.db_url("DATABASE_URL"), "ATOMIC_REQUESTS": True}}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")

@@ -5,6 +5,7 @@ from .base import database_from_env_or_embedded, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-not-secret-registry-key")
+AUDIT_SEAL_KEY = env.str("REGISTRY_AUDIT_SEAL_KEY", default="test-only-audit-seal-key")
 DATABASES = {"default": database_from_env_or_embedded()}
 ALLOW_DEMO_DATA = True
 # Fast hashing: the suite creates many users; production keeps the default hasher.

@@ -523,6 +523,9 @@ def test_the_app_role_cannot_rewrite_history_even_ignoring_triggers(centre_a, in
                 f"UPDATE \"{table}\" SET pgh_label = 'forged'",
                 f'DELETE FROM "{table}"',
                 f'TRUNCATE "{table}"',
+                # A made-up event: only the audit triggers (as their owner) write events.
+                f"INSERT INTO \"{table}\" (pgh_label, pgh_obj_id) VALUES ('forged', 1)",
+                "UPDATE registry_auditseal SET digest = 'forged'",
             ):
                 assert "permission denied" in refused(sql), sql
     finally:
