@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class RegistryConfig(AppConfig):
@@ -12,3 +13,10 @@ class RegistryConfig(AppConfig):
 
         # Every event table, new ones included, gets its chain trigger after each migrate.
         post_migrate.connect(integrity.install_chain, dispatch_uid="registry_audit_chain")
+
+
+class RegistryAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the registry's site (registry.admin_site.RegistryAdminSite)."""
+
+    default = False  # RegistryConfig stays this module's default app config
+    default_site = "registry.admin_site.RegistryAdminSite"

@@ -9,6 +9,7 @@ import pghistory
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from registry.audit import trackers
 
@@ -81,6 +82,16 @@ class Membership(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The reviewed path (registry.accounts): a membership asked for in the admin takes
+    # effect once another registry administrator approves it. One created by an operator
+    # (shell, seeds: audited as such) is approved at once.
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, default=timezone.now, editable=False)
 
     class Meta:
         constraints = [
@@ -99,6 +110,13 @@ class Membership(models.Model):
                 violation_error_message="This user is already an investigator of a centre.",
             ),
             models.UniqueConstraint(fields=["user", "role"], name="membership_unique_role"),
+            # Nobody approves their own access (four eyes).
+            models.CheckConstraint(
+                name="membership_not_self_approved",
+                condition=~Q(approved_by=models.F("user"))
+                & ~Q(approved_by=models.F("requested_by")),
+                violation_error_message="A membership is approved by someone else.",
+            ),
         ]
 
     def __str__(self) -> str:

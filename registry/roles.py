@@ -18,7 +18,7 @@ def memberships(user: Any) -> list[tuple[str, int | None]]:
     cached = getattr(user, "_registry_memberships", None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user=user, is_active=True)
+            Membership.objects.filter(user=user, is_active=True, approved_at__isnull=False)
             # A deactivated centre's investigators lose access; its cases stay network-visible.
             .exclude(role=Role.INVESTIGATOR, centre__is_active=False)
             .values_list("role", "centre_id")

@@ -55,6 +55,54 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+# ---- passwords ----
+# Django's views in the registry's pages (registry/account_*.html; the admin keeps its own
+# registration/ templates for its password form).
+
+FORM = "registry/account_form.html"
+MESSAGE = "registry/account_message.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    # The same answer whether the address is known or not: nobody learns who has an account.
+    template_name = FORM
+    email_template_name = "registry/password_reset_email.txt"
+    subject_template_name = "registry/password_reset_subject.txt"
+    extra_context = {"title": _("Reset your password"), "submit": _("Send me a link")}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = MESSAGE
+    extra_context = {
+        "title": _("Check your e-mail"),
+        "message": _(
+            "If an account has this address, a link to choose a new password is on its way. "
+            "It works once, for three days."
+        ),
+    }
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = FORM
+    post_reset_login = False  # sign in with the new password, through the lockout checks
+    extra_context = {"title": _("Choose a new password"), "submit": _("Save the password")}
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = MESSAGE
+    extra_context = {"title": _("Password saved"), "message": _("You can now log in.")}
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = FORM
+    extra_context = {"title": _("Change your password"), "submit": _("Save the password")}
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = MESSAGE
+    extra_context = {"title": _("Password changed"), "message": _("Your password was changed.")}
+
+
 # ---- language ----
 
 

@@ -156,23 +156,6 @@ class Route:
         return expected[variant] if isinstance(expected, Mapping) else expected
 
 
-def _case_object(world, variant: str) -> dict:
-    from django.contrib.contenttypes.models import ContentType
-
-    from crf.models import Case
-
-    return {
-        "content_type_id": ContentType.objects.get_for_model(Case).pk,
-        "object_id": world.pks(Case)[variant],
-    }
-
-
-def _user_model() -> type[Model]:
-    from registry.models import User
-
-    return User
-
-
 def _autocomplete_query(world, variant: str) -> dict:
     # "case": the case field of a skin biopsy form, as the admin's widget asks it.
     if variant == "case":
@@ -189,6 +172,16 @@ ROUTES: dict[str, Route] = {
     "login": Route(roles(200)),
     "logout": Route(roles(405)),  # POST only
     "set_language": Route(roles(405)),  # POST only
+    # Passwords: a reset link for anyone (the same answer whether the address is known);
+    # a link that does not verify shows "expired", never whose it was.
+    "password_reset": Route(roles(200)),
+    "password_reset_done": Route(roles(200)),
+    "password_reset_confirm": Route(
+        roles(200), kwargs=lambda world, variant: {"uidb64": "MQ", "token": "set-password"}
+    ),
+    "password_reset_complete": Route(roles(200)),
+    "password_change": Route(roles(200, anonymous=LOGIN)),
+    "password_change_done": Route(roles(200, anonymous=LOGIN)),
     # Statisticians get the page, empty: no case is visible to them.
     "crf:case_list": Route(roles(200, anonymous=LOGIN)),
     "crf:case_detail": Route(
@@ -214,13 +207,8 @@ ROUTES: dict[str, Route] = {
         variants=("", "case"),
         query=_autocomplete_query,
     ),
-    # "View on site": no CRF model has a public URL, so 404 for every case (and another
-    # centre's case answers like a missing one).
-    "admin:view_on_site": Route(
-        roles(404, anonymous=ADMIN_LOGIN),
-        variants=OBJECTS,
-        kwargs=_case_object,
-    ),
+    # No "view on site" route (RegistryAdminSite): no CRF model has a public URL, and the
+    # stock view answered a missing object and another centre's one differently.
     "admin:app_list": Route(
         {
             **{role: dict.fromkeys(ADMIN_APPS, 404) for role in ROLES},
@@ -239,12 +227,7 @@ ROUTES: dict[str, Route] = {
         variants=ADMIN_APPS,
         kwargs=lambda world, variant: {"app_label": variant},
     ),
-    # The registry's User admin keeps Django's URL name for the password form.
-    "admin:auth_user_password_change": Route(
-        by_scope([(REGISTRY_ADMINS, 200)], otherwise=403, anonymous=ADMIN_LOGIN),
-        variants=OBJECTS,
-        kwargs=lambda world, variant: {"id": world.pks(_user_model())[variant]},
-    ),
+    # No administrator sets a password (registry.admin): reset links only, so no route.
     "admin/(?P<url>.*)$": Route(
         roles(404, anonymous=ADMIN_LOGIN), path=lambda world, variant: "/admin/no-such-page/"
     ),
@@ -290,9 +273,9 @@ CASE = CRF
 IDENTITY = _crf_family(readers=CENTRE_INVESTIGATORS)
 CENTRAL_REVIEW = CRF
 
-# Centres, users, memberships: registry administrators only. Others are refused (403) on a
-# row that exists and get 404 on a missing one: account rows, not patient data.
-_ACCOUNTS = by_scope([(REGISTRY_ADMINS, 200)], otherwise=403, anonymous=ADMIN_LOGIN)
+# Centres, users, memberships: registry administrators only. Others are refused the lists
+# (403) and an object's pages are a miss (404) whether it exists or not.
+_ACCOUNTS = by_scope([(REGISTRY_ADMINS, 200)], anonymous=ADMIN_LOGIN)
 ACCOUNTS = AdminFamily(
     changelist=roles(403, anonymous=ADMIN_LOGIN, registry_admin=200),
     add=roles(403, anonymous=ADMIN_LOGIN, registry_admin=200),
@@ -300,14 +283,15 @@ ACCOUNTS = AdminFamily(
     history=_ACCOUNTS,
     delete=_ACCOUNTS,
 )
-CENTRES = replace(ACCOUNTS, delete=by_scope([], otherwise=403, anonymous=ADMIN_LOGIN))  # kept
+# Centres are kept (deactivated, never deleted): refused even to registry administrators.
+CENTRES = replace(ACCOUNTS, delete=by_scope([(REGISTRY_ADMINS, 403)], anonymous=ADMIN_LOGIN))
 # pghistory's events list: registry administrators, read only.
 EVENTS = AdminFamily(
     changelist=roles(403, anonymous=ADMIN_LOGIN, registry_admin=200),
     add=roles(403, anonymous=ADMIN_LOGIN),
     change=_ACCOUNTS,
     history=_ACCOUNTS,
-    delete=by_scope([], otherwise=403, anonymous=ADMIN_LOGIN),
+    delete=by_scope([(REGISTRY_ADMINS, 403)], anonymous=ADMIN_LOGIN),
 )
 # Third-party admins that use Django's model permissions, which no role holds: refused to all.
 # Django answers a missing object's history with a redirect to the admin index.

@@ -8,6 +8,7 @@ unset; prod requires every variable.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -15,12 +16,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def secret(name: str) -> str:
+    """A secret from the environment (prod), refused when a placeholder or too short."""
+    value = env.str(name)
+    if len(value) < 50 or "change-me" in value or value.startswith(("dev-only", "test-only")):
+        raise ImproperlyConfigured(
+            f"{name} is a placeholder or shorter than 50 characters: set a long random value, "
+            'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))".'
+        )
+    return value
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.apps.RegistryAdminConfig",  # django.contrib.admin, with the registry's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +74,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Pages of a signed-in user may show patient data: never cached by a browser or proxy.
+    "registry.middleware.NoStoreMiddleware",
+    "registry.middleware.IdleTimeoutMiddleware",
     # Last: every database write of a request runs inside its audit context.
     "registry.audit.AuditContextMiddleware",
 ]
@@ -95,6 +111,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions end after 30 minutes without a request (registry.middleware.IdleTimeoutMiddleware),
+# after 10 hours whatever, and with the browser.
+REGISTRY_SESSION_IDLE_SECONDS = env.int("REGISTRY_SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = 10 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
+X_FRAME_OPTIONS = "DENY"
+# Password reset links (the only way a password is set by anyone but its owner's hand).
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="registry@localhost")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -102,7 +129,15 @@ LOGOUT_REDIRECT_URL = "login"
 # Lock an account for an hour after 5 failed logins (per user name and IP).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Either key locks: an account guessed at from anywhere, or an address guessing any
+# account. Behind the reverse proxy the client's address is taken from X-Forwarded-For,
+# trusting as many proxies as REGISTRY_TRUSTED_PROXIES (0 here: REMOTE_ADDR; prod sets 1).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_IPWARE_PROXY_COUNT = env.int("REGISTRY_TRUSTED_PROXIES", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+AXES_RESET_ON_SUCCESS = True
 
 # Two languages. A user's choice is saved on the user (User.language) and applied by
 # registry.i18n.UserLocaleMiddleware; until then the browser's Accept-Language decides.

@@ -487,8 +487,9 @@ def test_only_registry_admins_manage_accounts(web, role, world, model):
     listing = web.get(url(model, "changelist"))
     change = web.get(url(model, "change", obj.pk))
 
-    expected = 200 if role == "registry_admin" else 403
-    assert (listing.status_code, change.status_code) == (expected, expected)
+    # Others are refused the list, and an object's page is a miss (it exists or not).
+    expected = (200, 200) if role == "registry_admin" else (403, 404)
+    assert (listing.status_code, change.status_code) == expected
 
 
 def test_the_account_admin_follows_registrys_rule(client, request, world, registry_admin):
@@ -503,7 +504,7 @@ def test_the_account_admin_follows_registrys_rule(client, request, world, regist
     assert client.get(url(Membership, "changelist")).status_code == 403
 
 
-def test_registry_admin_adds_a_membership(client, request, world, centre_b):
+def test_registry_admin_asks_for_a_membership(client, request, world, centre_b, registry_admin):
     login(client, request, "registry_admin")
     newcomer = UserFactory(username="newcomer")
 
@@ -513,7 +514,10 @@ def test_registry_admin_adds_a_membership(client, request, world, centre_b):
     )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assert roles.investigator_centre_ids(newcomer) == frozenset({centre_b.pk})
+    # Asked for, not granted: a second registry administrator approves it.
+    assert roles.investigator_centre_ids(newcomer) == frozenset()
+    membership = Membership.objects.get(user=newcomer)
+    assert membership.requested_by == registry_admin and membership.approved_at is None
 
 
 def test_registry_admin_cannot_make_superusers(client, request, world, investigator_a):
