@@ -24,7 +24,9 @@ RUN sed '/^# --- Development and tests only/,$d' /tmp/requirements.txt > /tmp/re
 COPY . .
 
 # collectstatic needs importable prod settings, not real secrets: dummy values, build only.
-RUN DJANGO_SECRET_KEY=collectstatic-build-only-dummy-key \
+RUN DJANGO_SECRET_KEY=collectstatic-build-only-dummy-key-not-used-at-run-time-0000 \
+    REGISTRY_AUDIT_SEAL_KEY=collectstatic-build-only-dummy-key-not-used-at-run-time-0000 \
+    DJANGO_EMAIL_URL=smtp://localhost:25 \
     DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://unused@localhost:5432/unused \
     CELERY_BROKER_URL=redis://localhost:6379/0 \

@@ -12,6 +12,7 @@ STAMP := .venv/.requirements-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 HOST_PORT ?= 127.0.0.1:8000
+APP_ROLE ?= registry_app
 
 .PHONY: help venv browser gettext messages compilemessages db migrate run test bench lint clean-db check
 
@@ -110,9 +111,11 @@ db: venv
 		echo "==> db: ready at $$url"; \
 	fi
 
+# Migrations run as the owner; the application role is then granted DML only (registry/dbroles.py).
 migrate: venv db
-	@echo "==> migrate: applying migrations"
+	@echo "==> migrate: applying migrations (as the owner)"
 	@$(PY) manage.py migrate --noinput || { echo "!! migrate failed"; exit 1; }
+	@$(PY) manage.py db_roles --role $(APP_ROLE) --login || { echo "!! migrate: db_roles failed"; exit 1; }
 
 clean-db:
 	@if [ -x $(PY) ] && [ -d .pgdata ]; then \
@@ -125,11 +128,12 @@ clean-db:
 
 # --- run, test, bench, lint ---------------------------------------------------------
 
+# Served as the application role, like production: no DDL, the audit read-only.
 run: venv db migrate compilemessages
-	@echo "==> run: loading demo data (seed_demo)"
-	@$(PY) manage.py seed_demo || { echo "!! run: seed_demo failed"; exit 1; }
+	@echo "==> run: loading demo data (seed_demo, as $(APP_ROLE))"
+	@REGISTRY_DB_USER=$(APP_ROLE) $(PY) manage.py seed_demo || { echo "!! run: seed_demo failed"; exit 1; }
 	@echo "==> run: http://$(HOST_PORT)/  (Ctrl-C stops the web server; the database keeps running)"
-	@$(PY) manage.py runserver $(HOST_PORT)
+	@REGISTRY_DB_USER=$(APP_ROLE) $(PY) manage.py runserver $(HOST_PORT)
 
 # The gates a green test run can hide come first: lint, types, migrations in step.
 test: venv browser compilemessages check

@@ -94,6 +94,8 @@ ACCOUNTS = (
     DemoAccount("pathologist", Role.CENTRAL_REVIEWER, None, "Paul", "Pathologist"),
     DemoAccount("statistician", Role.STATISTICIAN, None, "Stella", "Statistician"),
     DemoAccount("admin", Role.REGISTRY_ADMIN, None, "Ada", "Admin", admin=True),
+    # A second administrator: a membership asked for by one is approved by the other.
+    DemoAccount("admin2", Role.REGISTRY_ADMIN, None, "Adam", "Admin"),
 )
 
 
@@ -153,7 +155,7 @@ def _seed_accounts(
                 first_name=account.first_name,
                 last_name=account.last_name,
                 email=f"{account.username}@demo.invalid",
-                is_staff=account.admin,
+                is_staff=account.role == Role.REGISTRY_ADMIN,
                 is_superuser=account.admin,
             )
             user.set_password(DEMO_PASSWORD)

@@ -194,6 +194,8 @@ PGHISTORY_BASE_MODEL = "registry.events.Event"
 PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
 # The schema the audit triggers write into by qualified name (never a same-named temp table).
 REGISTRY_DB_SCHEMA = "public"
+# The application's database role (registry.dbroles), granted by `manage.py db_roles`.
+REGISTRY_DB_APP_ROLE = env.str("REGISTRY_DB_APP_ROLE", default="registry_app")
 # Event tables refuse UPDATE and DELETE (a trigger, so even the table owner is refused).
 PGHISTORY_APPEND_ONLY = True
 # pghistory's own events admin lists every centre's events: ours is scoped (registry/admin.py).
@@ -231,6 +233,8 @@ def database_from_env_or_embedded() -> dict:
 
         url = devdb.database_url()
     config = env.db_url_config(url)
+    # `make run` serves as the application role, after migrating as the owner.
+    config["USER"] = env.str("REGISTRY_DB_USER", default=config.get("USER", ""))
     config["ATOMIC_REQUESTS"] = True
     config["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
     return config

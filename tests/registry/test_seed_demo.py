@@ -40,6 +40,7 @@ EXPECTED_ACCOUNTS = {
     "pathologist": (Role.CENTRAL_REVIEWER, None),
     "statistician": (Role.STATISTICIAN, None),
     "admin": (Role.REGISTRY_ADMIN, None),
+    "admin2": (Role.REGISTRY_ADMIN, None),
 }
 # Everything the seed writes, to prove that a second run writes nothing.
 SEEDED_MODELS = (Centre, User, Membership, *CRF_MODELS)
@@ -65,7 +66,7 @@ def output(db) -> str:
     return seed()
 
 
-def test_six_accounts_with_their_roles_centres_and_the_demo_password(output, client):
+def test_seven_accounts_with_their_roles_centres_and_the_demo_password(output, client):
     for username, (role, centre) in EXPECTED_ACCOUNTS.items():
         user = User.objects.get(username=username)
         memberships = list(user.memberships.values_list("role", "centre__code"))

@@ -16,7 +16,7 @@ from registry.models import Role
 
 
 class Command(BaseCommand):
-    help = "Load the synthetic demo data set (13 centres, 6 accounts, 24 cases, 38 controls)."
+    help = "Load the synthetic demo data set (13 centres, 7 accounts, 24 cases, 38 controls)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
