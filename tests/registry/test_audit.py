@@ -656,3 +656,35 @@ def test_case_audit_trail_shows_deletes_with_their_reason(centre_a, investigator
     latest = entries_of(case_audit_trail(case), crf.CutaneousLesion)[0]
     assert (latest.operation, latest.reason) == ("delete", "Entered in error")
     assert latest.changes["site_face"] == (True, None)
+
+
+@pytest.mark.django_db
+def test_a_reason_typed_for_an_identity_change_stays_with_the_owning_centre(
+    centre_a, investigator_a
+):
+    """The case's version bump writes no event: nothing carries the identity's reason into
+    the history the network reads."""
+    from crf import access
+    from crf.services import section_save
+
+    case = CaseFactory(centre=centre_a, status="submitted")
+    identity = IdentityFactory(case=case)
+    secret = "Maiden name was Dupont, see admission letter"
+    section_save(
+        actor=access.actor_for(investigator_a),
+        case=case,
+        model=crf.Identity,
+        row_id=identity.pk,
+        data={
+            "local_identifier": "IPP-NEW-1",
+            "initials": "MD",
+            "date_of_birth": identity.date_of_birth,
+        },  # fmt: skip
+        based_on=case.version,
+        reason=secret,
+    )
+
+    network = case_audit_trail(case)
+    centre = case_audit_trail(case, include_identity=True)
+    assert secret not in repr(network)
+    assert [e.reason for e in centre if e.model == "crf.Identity"][0] == secret
