@@ -72,6 +72,11 @@ def deid_class(field: models.Field) -> str:
     return CLINICAL
 
 
+def is_study_variable(field: models.Field) -> bool:
+    """A column of the study's data, as opposed to workflow bookkeeping (confirmed warnings)."""
+    return getattr(field, "study_variable", True)
+
+
 def is_derived(field: models.Field) -> bool:
     """Computed by the registry from other values (editable=False).
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 from django.db import models
 
-from crf.metadata import deid_class, export_name, is_derived
+from crf.metadata import deid_class, export_name, is_derived, is_study_variable
 from crf.models import CRF_MODELS
 
 TYPES = ("coded", "boolean", "integer", "decimal", "date", "datetime", "text", "reference")
@@ -49,7 +49,7 @@ def dictionary_rows() -> list[DictionaryEntry]:
         _entry(model, field)
         for model in CRF_MODELS
         for field in model._meta.concrete_fields
-        if not _is_redundant_key(model, field)
+        if is_study_variable(field) and not _is_redundant_key(model, field)
     ]
 
 

@@ -228,10 +228,10 @@ class Required:
 def _add_acknowledgements(model) -> None:
     # The warnings confirmed at the row's last save, {rule code: comment}: a warning is
     # "outstanding" only while the rules raise it and nobody confirmed it.
-    model.add_to_class(
-        "acknowledged_warnings",
-        models.JSONField(_("warnings confirmed"), default=dict, blank=True, editable=False),
-    )
+    # Workflow bookkeeping, not a study variable: the dictionary and exports leave it out.
+    field = models.JSONField(_("warnings confirmed"), default=dict, blank=True, editable=False)
+    field.study_variable = False  # type: ignore[attr-defined]
+    model.add_to_class("acknowledged_warnings", field)
 
 
 def crf_model(*, section: str):
