@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     # Django's LocaleMiddleware, then the signed-in user's saved language (needs request.user).
     "registry.i18n.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -77,6 +80,8 @@ MIDDLEWARE = [
     # Pages of a signed-in user may show patient data: never cached by a browser or proxy.
     "registry.middleware.NoStoreMiddleware",
     "registry.middleware.IdleTimeoutMiddleware",
+    # A session that needs a second factor reaches only its set-up and verification pages.
+    "registry.twofactor.SecondFactorMiddleware",
     # Last: every database write of a request runs inside its audit context.
     "registry.audit.AuditContextMiddleware",
 ]
@@ -119,6 +124,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
 X_FRAME_OPTIONS = "DENY"
+# Second factor (TOTP, registry.twofactor): required of the roles that read every centre.
+REGISTRY_REQUIRE_SECOND_FACTOR = env.bool("REGISTRY_REQUIRE_SECOND_FACTOR", default=True)
+OTP_TOTP_ISSUER = "LE-MDS/CMML registry"
 # Password reset links (the only way a password is set by anyone but its owner's hand).
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="registry@localhost")

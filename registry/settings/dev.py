@@ -11,3 +11,6 @@ DATABASES = {"default": database_from_env_or_embedded()}
 ALLOW_DEMO_DATA = True
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The demo accounts sign in with their printed passwords; REGISTRY_REQUIRE_SECOND_FACTOR=true
+# tries the second factor locally (production always requires it).
+REGISTRY_REQUIRE_SECOND_FACTOR = env.bool("REGISTRY_REQUIRE_SECOND_FACTOR", default=False)

@@ -13,6 +13,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 vars().update(env.email_url("DJANGO_EMAIL_URL"))  # e.g. smtp+tls://user:pass@mail.example.org:587
 CELERY_TASK_ALWAYS_EAGER = False
 ALLOW_DEMO_DATA = False  # never synthetic patients in production
+REGISTRY_REQUIRE_SECOND_FACTOR = True  # not a switch in production
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

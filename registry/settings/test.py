@@ -18,3 +18,5 @@ AXES_ENABLED = True
 # Static files straight from the apps (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Off except in the tests of the second factor (tests/registry/test_two_factor.py).
+REGISTRY_REQUIRE_SECOND_FACTOR = False
