@@ -1,0 +1,10 @@
+"""Every measurement `make bench` runs, in order (`--only` picks by name)."""
+
+from benchmarks import audit, writes
+
+MEASUREMENTS = {
+    "batch_write": writes.batch_write,
+    "events_per_save": audit.events_per_save,
+    "audit_size": audit.sizes,
+    "history": audit.history,
+}
