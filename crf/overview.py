@@ -23,6 +23,8 @@ def rows_for(actor: Actor, case: Case) -> CaseRows:
     rows = snapshot.load_one(case)
     if not access.may_see_identity(actor, case):
         rows.rows.pop(Identity, None)
+    else:
+        rows.rows.setdefault(Identity, [])  # the owner sees a missing identity as a gap
     return rows
 
 
@@ -66,6 +68,8 @@ class Missing:
 def missing_answers(rows: CaseRows) -> list[Missing]:
     out = []
     for gap in completeness.gaps(rows):
+        if gap.model is Identity and rows.one(Identity) is None and Identity not in rows.rows:
+            continue  # not the reader's to see (rows_for left it out) or not entered yet
         section = section_of(gap.model)
         where = row_name(gap.row) if gap.row is not None and section.repeats else ""
         anchor = f"id_{gap.field}" if gap.field else ""
