@@ -97,6 +97,11 @@ class PageSectionForm(SectionForm):
             formfield = self.fields[name]
             if isinstance(formfield, forms.ModelChoiceField):
                 formfield.label_from_instance = row_name  # type: ignore[method-assign]
+            elif isinstance(formfield, forms.ChoiceField) and formfield.choices:
+                formfield.choices = [  # type: ignore[assignment]
+                    (code, label if code != "" else _("— not entered —"))
+                    for code, label in formfield.choices  # type: ignore[misc]
+                ]
             elif isinstance(formfield, forms.DateField):
                 formfield.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         self.helper = FormHelper()

@@ -21,6 +21,7 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -230,7 +231,7 @@ def _row_views(where: Where, model: type[Model], rows: list[Model]) -> list[RowV
             children.append(
                 ChildGroup(
                     model=child,
-                    title=str(child._meta.verbose_name_plural).capitalize(),
+                    title=capfirst(str(child._meta.verbose_name_plural)),
                     rows=_row_views(where, child, mine),
                     may_add=access.may_write(where.actor, where.case, child) and not (one and mine),
                     slug=str(child._meta.model_name),
