@@ -16,7 +16,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from crispy_forms.bootstrap import AppendedText
+from crispy_forms.bootstrap import AppendedText, InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
@@ -30,6 +30,9 @@ from crf.forms import SectionForm
 from crf.sections import row_name
 from crf.services import writable_fields
 
+# A coded field with this many choices or fewer (blank and the missing-data codes included)
+# shows them all as radio buttons: "Unknown" or "Not done" is one click, as is any answer.
+RADIOS_UP_TO = 7
 BOOKKEEPING = ("based_on", "reason_for_change", "acknowledged", "acknowledgement_comment")
 
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -102,6 +105,8 @@ class PageSectionForm(SectionForm):
                     (code, label if code != "" else _("— not entered —"))
                     for code, label in formfield.choices  # type: ignore[misc]
                 ]
+                if len(formfield.choices) <= RADIOS_UP_TO:  # every answer one click away
+                    formfield.widget = forms.RadioSelect(choices=formfield.choices)
             elif isinstance(formfield, forms.DateField):
                 formfield.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         self.helper = FormHelper()
@@ -130,6 +135,8 @@ class PageSectionForm(SectionForm):
                 continue
             unit = getattr(allowed.get(name), "unit", "")
             item: Any = AppendedText(name, unit) if unit else name
+            if isinstance(self.fields[name].widget, forms.RadioSelect):
+                item = InlineRadios(name)
             reason = f"{name}_missing"
             if reason in self.fields:
                 item = Row(Column(item, css_class="col-md-6"), Column(reason, css_class="col-md-6"))
