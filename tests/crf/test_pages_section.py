@@ -245,3 +245,45 @@ def test_section_pages_run_a_bounded_number_of_queries(
             **HTMX,
         )
         assert response.status_code == 200
+
+
+def test_the_owning_centre_corrects_the_identity(inv, case_a):
+    response = inv.post(
+        section_url(case_a, "identity"),
+        posted(case_a, local_identifier="IPP-9", initials="JD", date_of_birth="1955-03-14"),
+    )
+
+    assert response.status_code == 302
+    assert fresh(case_a).identity.local_identifier == "IPP-9"
+
+
+def test_the_central_reviewer_writes_the_review_of_a_biopsy_only(client, central_reviewer, case_a):
+    from crf.models import CentralReview
+    from tests.factories import SkinBiopsyFactory
+
+    biopsy = SkinBiopsyFactory(case=case_a)
+    client.force_login(central_reviewer)
+
+    page = client.get(section_url(case_a, "skinbiopsy")).content.decode()
+    assert "Add central review" in page and "Add skin biopsy" not in page
+    assert client.get(new_row_url(case_a, "skinbiopsy")).status_code == 403
+
+    response = client.post(
+        new_row_url(case_a, "centralreview", parent=biopsy.pk),
+        posted(case_a, diagnosis="cle"),
+    )
+    assert response.status_code == 302
+    assert CentralReview.objects.get().biopsy == biopsy
+
+
+@pytest.mark.parametrize("rows", [1, 12])
+def test_a_section_save_runs_a_bounded_number_of_queries(
+    inv, case_a, rows, django_assert_max_num_queries
+):
+    for _ in range(rows):
+        TreatmentFactory(case=case_a)
+    with django_assert_max_num_queries(22):
+        response = inv.post(section_url(case_a, "demographics"), demographics_post(case_a))
+    assert response.status_code == 302
+    with django_assert_max_num_queries(14):
+        assert inv.get(section_url(case_a, "demographics")).status_code == 200
