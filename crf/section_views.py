@@ -276,10 +276,14 @@ def section(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     where = _where(request, code, slug)
     if where.section.model is not where.model or where.model not in {s.model for s in SECTIONS}:
         raise Http404("No such section.")
+    sections = overview.sections_for(where.actor, where.case)
+    after = [s for s in sections[1:] if sections[sections.index(s) - 1] == where.section]
+    next_section = after[0] if after else None
     context: dict[str, Any] = {
         "case": where.case,
         "section": where.section,
-        "sections": overview.sections_for(where.actor, where.case),
+        "sections": sections,
+        "next_section": next_section,
         "computed": [
             c for c in explain.computed_values(where.rows) if c.section == where.section.slug
         ],
@@ -300,6 +304,8 @@ def section(request: HttpRequest, code: str, slug: str) -> HttpResponse:
         outcome = _save(request, where, form, row)
         if outcome.saved is not None:
             _saved_message(request, where)
+            if request.POST.get("then") == "next" and next_section is not None:
+                return redirect("crf:section", code=where.case.code, slug=next_section.slug)
             return redirect("crf:section", code=where.case.code, slug=slug)
     assert outcome.form is not None
     return render(

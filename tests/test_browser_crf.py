@@ -56,7 +56,7 @@ def test_investigator_enters_a_case_and_acknowledges_a_warning(page, investigato
     expect(live).to_contain_text("approximate")
     assert_accessible(page)
     screenshot(page, "section-demographics")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     expect(page.get_by_label("Date of LE diagnosis")).to_have_value("2016-04")
 

@@ -287,3 +287,12 @@ def test_a_section_save_runs_a_bounded_number_of_queries(
     assert response.status_code == 302
     with django_assert_max_num_queries(14):
         assert inv.get(section_url(case_a, "demographics")).status_code == 200
+
+
+def test_save_and_go_to_the_next_section(inv, case_a):
+    response = inv.post(
+        section_url(case_a, "demographics"), {**demographics_post(case_a), "then": "next"}
+    )
+
+    assert response["Location"] == section_url(case_a, "lupusprofile")
+    assert Demographics.objects.filter(case=case_a).exists()
