@@ -274,3 +274,21 @@ def test_identity_changes_stay_out_of_another_readers_history(client, coordinato
 
     assert case_a.identity.local_identifier not in page
     assert "Identity" not in page
+
+
+def test_a_complete_case_is_submitted_from_its_overview(inv, centre_a, investigator_a):
+    from tests.crf.pages import complete_required
+
+    control = CaseFactory(centre=centre_a, group="control")
+    IdentityFactory(case=control)
+    complete_required(investigator_a, control)
+    assert "Submit the case" in overview(inv, control)
+
+    response = inv.post(
+        reverse("crf:case_submit", args=[control.code]), posted(control), follow=True
+    )
+
+    assert fresh(control).status == Status.SUBMITTED
+    page = response.content.decode()
+    assert "is submitted: every later change asks for a reason" in page
+    assert "Submit the case" not in page
