@@ -65,6 +65,11 @@ NAV: tuple[NavEntry, ...] = (
         _("Cases"),
         frozenset(Role) - {Role.STATISTICIAN},  # statisticians: no record-level page
     ),
+    # cohorts: queries, the coordinators' dashboard and cohorts, central pathology.
+    NavEntry("cohorts:query_list", _("Queries"), frozenset(Role) - {Role.STATISTICIAN}),
+    NavEntry("cohorts:dashboard", _("Dashboard"), frozenset({Role.COORDINATOR})),
+    NavEntry("cohorts:cohorts", _("Cohorts"), frozenset({Role.COORDINATOR})),
+    NavEntry("cohorts:pathology_list", _("Central pathology"), frozenset({Role.CENTRAL_REVIEWER})),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
 
