@@ -65,11 +65,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             [(c, [board.missing_by_centre[c], board.unknown_by_centre[c]]) for c in board.centres],
             [_("Missing"), _("Unknown")],
         ),
+        # Counters as sorted pairs: a template's `.items` on a Counter reads the key "items".
         "missing_rows": [
-            (numbers.field_label(key), key, sum(per.values()), per) for key, per in missing_rows
+            (numbers.field_label(key), key, sum(per.values()), sorted(per.items()))
+            for key, per in missing_rows
         ],
         "unknown_rows": [
-            (numbers.field_label(key), key, sum(per.values()), per) for key, per in unknown_rows
+            (numbers.field_label(key), key, sum(per.values()), sorted(per.items()))
+            for key, per in unknown_rows
         ],
     }
     return render(request, "cohorts/dashboard.html", context)
