@@ -27,6 +27,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     verdict_labels = [str(VERDICT_LABELS.get(v, _("Not evaluated yet"))) for v in verdicts]
     groups = [(Group.CASE, str(Group.CASE.label)), (Group.CONTROL, str(Group.CONTROL.label))]
     status_labels = [label for _code, label in board.statuses]
+    chart_groups = [(Group.CASE, _("Cases")), (Group.CONTROL, _("Controls"))]
     missing_rows = sorted(
         board.missing.items(), key=lambda item: (-sum(item[1].values()), item[0])
     )[:TOP_FIELDS]
@@ -53,7 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "verdict_labels": verdict_labels,
         "eligibility_chart": charts.stacked(
             _("Eligibility by group"),
-            [(label, [board.eligibility[g][v] for v in verdicts]) for g, label in groups],
+            [(short, [board.eligibility[g][v] for v in verdicts]) for g, short in chart_groups],
             verdict_labels,
         ),
         "adjudications": sorted(board.adjudications.items()),
