@@ -53,7 +53,7 @@ def with_eligibility(cases: QuerySet[Case], actor: Actor) -> QuerySet[Case]:
     decided = Adjudication.objects.filter(case=OuterRef("pk"))
     return cases.annotate(
         eligibility=Subquery(stored.values("eligibility")[:1]),
-        adjudication=Subquery(decided.values("decision")[:1]),
+        adjudicated=Subquery(decided.values("decision")[:1]),
     )
 
 
