@@ -14,9 +14,8 @@ from cohorts import extensions
 from cohorts.freezes import freeze_rows, take_freeze
 from cohorts.models import Adjudication, CaseAssessment
 from cohorts.queries import answer_query, close_query, raise_query
-from crf import access
+from crf import access, lifecycle, snapshot
 from crf import extensions as crf_extensions
-from crf import lifecycle, snapshot
 from crf.models import Case, Demographics
 from crf.services import section_save
 from registry import home
