@@ -79,7 +79,7 @@ def test_reassess_fills_missing_assessments(case_a, case_b):
 
 
 def test_queries_and_freezes_work_as_the_application_role(
-    app_role,
+    app_role,  # noqa: F811  (the fixture imported above)
     coordinator,
     investigator_a,
     centre_a,  # noqa: F811
