@@ -213,6 +213,25 @@ def may_answer_query(actor: Actor, case: Case) -> bool:
     return actor.writes and case.centre_id in actor.centre_ids
 
 
+def may_manage_query(actor: Actor, raised_by_id: int | None) -> bool:
+    """Close or re-open a query: the person who raised it, or any coordinator."""
+    user_id = getattr(actor.user, "pk", None)
+    return actor.writes and (
+        (user_id is not None and user_id == raised_by_id) or actor.has(Role.COORDINATOR)
+    )
+
+
+def may_review_cases(actor: Actor) -> bool:
+    """The case review page (eligibility, discrepancies, workflow): coordinators, and
+    registry administrators, who unlock."""
+    return actor.reads_records and actor.has(Role.COORDINATOR, Role.REGISTRY_ADMIN)
+
+
+def may_adjudicate(actor: Actor) -> bool:
+    """Include / exclude decisions, confirmed discrepancies, control selections, freezes."""
+    return actor.writes and actor.has(Role.COORDINATOR)
+
+
 def may_review_pathology(actor: Actor) -> bool:
     return actor.reads_records and actor.has(Role.CENTRAL_REVIEWER)
 

@@ -37,5 +37,6 @@ urlpatterns = [
     path("accounts/two-factor/verify/", twofactor.verify, name="two_factor_verify"),
     path("language/", views.set_language, name="set_language"),
     path("cases/", include("crf.urls")),
+    path("review/", include("cohorts.urls")),
     path("admin/", admin.site.urls),
 ]
