@@ -61,6 +61,12 @@ def parent_link(model: type[Model]) -> str | None:
     return link if link and link != "case" else None
 
 
+def one_per_parent(model: type[Model]) -> bool:
+    """A row that is one-to-one with its parent row (a treatment's lupus response)."""
+    link = parent_link(model)
+    return bool(link) and model._meta.get_field(link).one_to_one  # type: ignore[arg-type]
+
+
 def children(model: type[Model]) -> list[type[Model]]:
     """Sections whose rows hang off `model`'s rows (an NGS test's variants…)."""
     return [m for m in SECTIONS.values() if parent_link(m) and related(m, parent_link(m)) is model]  # type: ignore[arg-type]

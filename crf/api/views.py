@@ -325,7 +325,7 @@ class CaseList(ApiView):
         return centre.pk
 
     def _add_section(self, items, new, model, value, path, parent, acknowledged) -> None:
-        if S.is_repeating(model):
+        if S.is_repeating(model) and not (parent and S.one_per_parent(model)):
             if not isinstance(value, list):
                 raise exceptions.ValidationError({path: _("Give a list of rows.")})
             for i, row in enumerate(value):
@@ -616,6 +616,8 @@ def _delete(view: ApiView, request: Request, code: str, model, row_id) -> Respon
     reason = reason or request.query_params.get("reason", "")
     based_on = if_match(request)
     if model is Identity:
+        if not access.may_see_identity(actor, access.case_for(actor, code)):
+            raise Http404
         raise exceptions.PermissionDenied(_("Identity is changed, never deleted."))
     services.section_delete(
         actor=actor,
