@@ -2,7 +2,6 @@
 If-Match, 400 with field paths, warnings confirmed by code, foreign = missing = 404,
 identity for the owning centre only, a bounded number of queries."""
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -286,8 +285,8 @@ def test_a_case_read_and_the_list_take_a_bounded_number_of_queries(
 ):
     with CaptureQueriesContext(connection) as one:
         assert api_a.get(url(case_a.code)).status_code == 200
-    from tests.registry.test_admin import fill_case
     from tests.factories import CaseFactory, IdentityFactory
+    from tests.registry.test_admin import fill_case
 
     for _ in range(5):
         other = CaseFactory(centre=centre_a)
