@@ -15,7 +15,6 @@ from crf.batch import Item, NewCase, batch_save
 from crf.models import Case, Demographics, Identity, Treatment
 from exports.imports import columns, sheet_import
 from registry.audit import Source
-from tests.factories import TreatmentFactory
 
 HEADER = columns.column_names(Demographics)
 
