@@ -112,8 +112,10 @@ def test_a_row_of_another_centre_is_an_error_naming_the_row(investigator_a, case
 
 def test_repeating_rows_are_created_once_and_duplicates_refused(investigator_a, case_a):
     header = columns.column_names(Treatment)
-    rows = [{"case_code": case_a.code, "agent": "hydroxychloroquine", "started_on": "2019-01-01"},
-            {"case_code": case_a.code, "agent": "Azacitidine", "started_on": "2020-01-01"}]  # fmt: skip
+    rows = [
+        {"case_code": case_a.code, "agent": "hydroxychloroquine", "started_on": "2019-01-01"},
+        {"case_code": case_a.code, "agent": "Azacitidine", "started_on": "2020-01-01"},
+    ]
     data = demographics_csv(rows, header=header)
 
     dry = run(investigator_a, data, section="treatment", dry=True)
