@@ -36,5 +36,6 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("cases/", include("crf.urls")),
     path("api/", include("crf.api.urls")),
+    path("imports/", include("exports.imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -65,6 +65,8 @@ NAV: tuple[NavEntry, ...] = (
         _("Cases"),
         frozenset(Role) - {Role.STATISTICIAN},  # statisticians: no record-level page
     ),
+    NavEntry("imports:start", _("Import"), frozenset({Role.INVESTIGATOR})),
+    NavEntry("api:tokens", _("API tokens"), None),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
 

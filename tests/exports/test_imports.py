@@ -19,6 +19,11 @@ from registry.audit import Source
 HEADER = columns.column_names(Demographics)
 
 
+@pytest.fixture(autouse=True)
+def upload_folder(settings, tmp_path):
+    settings.REGISTRY_IMPORT_ROOT = tmp_path / "imports"
+
+
 def many_cases(centre, n):
     items = []
     for i in range(n):
@@ -225,3 +230,61 @@ def test_the_command_dry_runs_and_imports(investigator_a, case_a, tmp_path, caps
     path.write_bytes(demographics_csv([{"case_code": case_a.code, "sex": "martian"}]))
     with pytest.raises(CommandError, match="Nothing was written"):
         call_command("import_sheet", str(path), "--section", "demographics", "--user", "inv_a")
+
+
+# ---- the pages ----
+
+
+def upload(client, data, name="d.csv", section="demographics"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/imports/",
+        {"section": section, "file": SimpleUploadedFile(name, data), "reason": ""},
+    )
+
+
+def test_the_page_previews_then_imports_on_confirmation(client, investigator_a, case_a):
+    client.force_login(investigator_a)
+    data = demographics_csv([{"case_code": case_a.code, "sex": "female"}])
+
+    preview = upload(client, data)
+    assert preview.status_code == 200 and preview.context["report"].created == 1
+    assert not Demographics.objects.exists()
+    done = client.post(
+        "/imports/confirm/",
+        {
+            "sha256": preview.context["report"].sha256,
+            "section": "demographics",
+            "filename": "d.csv",
+        },
+    )
+    assert done.status_code == 302
+    assert Demographics.objects.get().sex == "female"
+
+
+def test_the_page_shows_each_bad_cell(client, investigator_a, case_a):
+    client.force_login(investigator_a)
+    page = upload(client, demographics_csv([{"case_code": case_a.code, "sex": "martian"}]))
+
+    html = page.content.decode()
+    assert "martian" in html and "valid choice" in html
+    assert 'action="/imports/confirm/"' not in html
+
+
+def test_someone_elses_upload_cannot_be_confirmed(client, investigator_a, investigator_b, case_a):
+    client.force_login(investigator_a)
+    preview = upload(client, demographics_csv([{"case_code": case_a.code, "sex": "female"}]))
+    client.force_login(investigator_b)
+
+    answer = client.post(
+        "/imports/confirm/",
+        {"sha256": preview.context["report"].sha256, "section": "demographics"},
+    )
+    assert answer.status_code == 302 and not Demographics.objects.exists()
+
+
+def test_only_investigators_import(client, coordinator):
+    client.force_login(coordinator)
+    assert client.get("/imports/").status_code == 403
+    assert client.get("/imports/templates/demographics.xlsx").status_code == 200

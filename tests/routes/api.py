@@ -58,4 +58,12 @@ ROUTES: dict[str, Route] = {
         roles(405, anonymous=LOGIN), kwargs=lambda world, variant: {"pk": MISSING_PK}
     ),
     "api:token_uses": Route(roles(404, anonymous=LOGIN, registry_admin=200)),
+    # ---- spreadsheet import (exports.imports): a centre's investigators ----
+    "imports:start": Route(roles(403, anonymous=LOGIN, inv_own=200, inv_other=200)),
+    "imports:confirm": Route(roles(405, anonymous=LOGIN)),  # POST only
+    "imports:template": Route(  # columns and codes only: no data
+        roles(200, anonymous=LOGIN),
+        variants=("xlsx", "csv"),
+        kwargs=lambda world, variant: {"section": "demographics", "fmt": variant},
+    ),
 }
