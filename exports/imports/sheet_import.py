@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Field, Model
+from django.db.models import F, Field, Model
 from django.utils.translation import gettext as _
 
-from crf import access, snapshot
+from crf import access
 from crf.access import Actor
 from crf.batch import BatchInvalid, Item, Problem, batch_check, batch_save
-from crf.rows import CaseRows
+from crf.models.base import case_lookup
 from exports.imports.columns import (
     CASE_CODE,
     LOCAL_ID,
@@ -157,8 +157,7 @@ class _Import:
         model = self.model
         self.report.rows = len(sheet.rows)
         cases = self.resolve_cases(sheet)
-        loaded = snapshot.load(c.pk for c in cases.values())
-        by_code = {rows.case.code: rows for rows in loaded.values()}
+        held = _rows_held(model, [c.pk for c in cases.values() if c is not None])
         fields = {name: f for name, f in _writable(model).items()}
         parent = parent_column(model)
         seen: dict[tuple, int] = {}
@@ -197,8 +196,7 @@ class _Import:
                 )
                 continue
             seen[key] = line
-            rows = by_code[code]
-            existing = _existing(rows, model, row_id, parent_id, data)
+            existing = _existing(held.get(code, []), model, row_id, parent_id, data)
             if existing is not None and _same(existing, data, fields):
                 self.report.unchanged += 1
                 continue
@@ -342,18 +340,30 @@ def _code_of(f: Field, value: Any) -> Any:
     return by_label.get(value.lower(), value)
 
 
+def _rows_held(model: type[Model], case_ids: list[int]) -> dict[str, list[Model]]:
+    """The rows of `model` the cases already hold, by case code (one query)."""
+    lookup = case_lookup(model)
+    held: dict[str, list[Model]] = {}
+    rows = model._default_manager.filter(**{f"{lookup}__in": case_ids}).annotate(
+        _case_code=F(f"{lookup}__code" if lookup != "pk" else "code")
+    )
+    for row in rows.order_by("pk"):
+        held.setdefault(row._case_code, []).append(row)  # type: ignore[attr-defined]
+    return held
+
+
 def _existing(
-    rows: CaseRows, model: type[Model], row_id: int | None, parent_id: int | None, data: dict
+    held: list[Model], model: type[Model], row_id: int | None, parent_id: int | None, data: dict
 ) -> Model | None:
     """The case's row this sheet row describes: its one-per-case row, the row `row_id`, or
     a row already holding these values (under the same parent)."""
     if not repeating(model):
-        return rows.one(model)
+        return held[0] if held else None
     if row_id is not None:
-        return next((r for r in rows.many(model) if r.pk == row_id), None)
+        return next((r for r in held if r.pk == row_id), None)
     link = parent_column(model)
     fields = _writable(model)
-    for row in rows.many(model):
+    for row in held:
         if link and getattr(row, f"{link}_id") != parent_id:
             continue
         if _same(row, data, fields):
@@ -414,33 +424,21 @@ def apply(
     run.map_rows(sheet, reason, acknowledged)
     if run.report.errors:
         return run.report
-    warned = run.check(reason)
-    run.problems(warned, run.report.warnings)
-    unconfirmed = [w for w in run.report.warnings if w.rule not in set(acknowledged)]
-    if run.report.errors or unconfirmed:
-        for w in unconfirmed:
-            run.report.errors.append(
-                CellProblem(
-                    w.row,
-                    w.column,
-                    w.value,
-                    _("{message} (warning {code}: confirm it to import)").format(
-                        message=w.message, code=w.rule
-                    ),
-                    w.rule,
-                )
-            )
-        return run.report
     items = [r.item for r in run.rows]
     if items:
-        batch_save(
-            actor=actor,
-            items=items,
-            source=Source.IMPORT,
-            reason=reason,
-            file_sha256=run.report.sha256,
-            file_name=filename,
-            section=section,
-        )
+        try:
+            result = batch_save(
+                actor=actor,
+                items=items,
+                source=Source.IMPORT,
+                reason=reason,
+                file_sha256=run.report.sha256,
+                file_name=filename,
+                section=section,
+            )
+        except BatchInvalid as exc:  # an unconfirmed warning is refused like an error
+            run.problems(exc.problems, run.report.errors)
+            return run.report
+        run.problems(result.warnings, run.report.warnings)
     run.report.applied = True
     return run.report
