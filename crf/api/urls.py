@@ -27,7 +27,13 @@ urlpatterns = [
     ),
     path("v1/choices/", views.Choices.as_view(), name="choices"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="crf/api_docs.html"
+        ),
+        name="docs",
+    ),
     path("tokens/", token_pages.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", token_pages.token_revoke, name="token_revoke"),
     path("tokens/uses/", token_pages.token_uses, name="token_uses"),
