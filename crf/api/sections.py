@@ -33,11 +33,7 @@ READ_ONLY_KEYS = frozenset({"id", "computed", "acknowledged_warnings", "updated_
 # Keys of a write's body that are not fields: why, and which warnings are confirmed.
 META_KEYS = frozenset({"reason", "acknowledge"})
 
-SECTIONS: dict[str, type[Model]] = {
-    m._meta.model_name: m
-    for m in CRF_MODELS
-    if m is not Case  # type: ignore[misc]
-}
+SECTIONS: dict[str, type[Model]] = {str(m._meta.model_name): m for m in CRF_MODELS if m is not Case}
 
 
 def section_model(name: str) -> type[Model]:
@@ -64,7 +60,7 @@ def parent_link(model: type[Model]) -> str | None:
 def one_per_parent(model: type[Model]) -> bool:
     """A row that is one-to-one with its parent row (a treatment's lupus response)."""
     link = parent_link(model)
-    return bool(link) and model._meta.get_field(link).one_to_one  # type: ignore[arg-type]
+    return bool(link and model._meta.get_field(link).one_to_one)
 
 
 def children(model: type[Model]) -> list[type[Model]]:

@@ -269,7 +269,9 @@ class _Import:
                 "import.case_mismatch",
             )
             return None
-        return (by_code or by_local).code
+        found = by_code or by_local
+        assert found is not None
+        return str(found.code)
 
     def number(self, line: int, raw: dict[str, Any], column: str | None) -> int | None:
         value = _cell(raw.get(column)) if column else None
@@ -348,7 +350,7 @@ def _rows_held(model: type[Model], case_ids: list[int]) -> dict[str, list[Model]
         _case_code=F(f"{lookup}__code" if lookup != "pk" else "code")
     )
     for row in rows.order_by("pk"):
-        held.setdefault(row._case_code, []).append(row)  # type: ignore[attr-defined]
+        held.setdefault(row._case_code, []).append(row)
     return held
 
 

@@ -44,7 +44,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["section"].choices = section_choices()
+        self.fields["section"].choices = section_choices()  # type: ignore[attr-defined]
 
 
 def section_choices() -> list[tuple[str, str]]:
