@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from crf.models import CRF_MODELS, Case, Identity
+from crf.models.base import field as field_of
 from crf.models.base import link_to_case
 from crf.rows import ONE_PER_CASE
 from crf.services import writable_fields
@@ -30,10 +31,14 @@ from crf.services import writable_fields
 CASE_CODE, LOCAL_ID, ROW_ID = "case_code", "local_identifier", "row_id"
 KEY_COLUMNS = (CASE_CODE, LOCAL_ID)
 
-# Every CRF section but the case itself and identity (set when a case is created).
+# `case`: new cases (with their identity) and the case's own fields; then every CRF
+# section (identity is imported with its case).
 SECTIONS: dict[str, type[Model]] = {
-    str(m._meta.model_name): m for m in CRF_MODELS if m not in (Case, Identity)
+    "case": Case,
+    **{str(m._meta.model_name): m for m in CRF_MODELS if m not in (Case, Identity)},
 }
+GROUP = "group"
+IDENTITY_FIELDS = ("initials", "date_of_birth")
 
 
 def repeating(model: type[Model]) -> bool:
@@ -54,7 +59,26 @@ class Column:
     codes: tuple[str, ...] = ()
 
 
+def case_columns() -> list[Column]:
+    """The `case` sheet: a row per patient; an unknown local identifier makes a new case."""
+    group = field_of(Case, GROUP)
+    cols = [
+        Column(CASE_CODE, _("Case code: blank for a new case"), None),
+        Column(LOCAL_ID, _("Local hospital identifier"), None),
+        Column(GROUP, str(group.verbose_name), group, "", ("case", "control")),
+    ]
+    for name in IDENTITY_FIELDS:
+        field = field_of(Identity, name)
+        cols.append(Column(name, str(field.verbose_name), field))
+    for name, field in writable_fields(Case).items():
+        codes = tuple(str(code) for code, _label in field.flatchoices) if field.choices else ()
+        cols.append(Column(name, str(field.verbose_name), field, "", codes))
+    return cols
+
+
 def columns(model: type[Model]) -> list[Column]:
+    if model is Case:
+        return case_columns()
     cols = [
         Column(CASE_CODE, _("Case code (or leave blank and give the local identifier)"), None),
         Column(

@@ -28,10 +28,13 @@ from django.utils.translation import gettext as _
 
 from crf import access
 from crf.access import Actor
-from crf.batch import BatchInvalid, Item, Problem, batch_check, batch_save
+from crf.batch import BatchInvalid, Item, NewCase, Problem, batch_check, batch_save
+from crf.models import Case, Identity
 from crf.models.base import case_lookup
 from exports.imports.columns import (
     CASE_CODE,
+    GROUP,
+    IDENTITY_FIELDS,
     LOCAL_ID,
     ROW_ID,
     SECTIONS,
@@ -156,6 +159,8 @@ class _Import:
         assert self.model is not None
         model = self.model
         self.report.rows = len(sheet.rows)
+        if model is Case:
+            return self.map_case_rows(sheet, acknowledged)
         cases = self.resolve_cases(sheet)
         held = _rows_held(model, [c.pk for c in cases.values() if c is not None])
         fields = {name: f for name, f in _writable(model).items()}
@@ -213,6 +218,102 @@ class _Import:
                 acknowledged=frozenset(acknowledged),
             )
             self.rows.append(_Row(line, raw, item))
+
+    def map_case_rows(self, sheet: Sheet, acknowledged: Collection[str]) -> None:
+        """Patients: a known case (code or local identifier) gets its identity and consent
+        updated; an unknown local identifier without a code becomes a new case of the
+        investigator's centre, with its identity."""
+        cases = self.resolve_cases(sheet)
+        identities = {
+            i.case_id: i
+            for i in access.identities_visible(self.actor).filter(
+                case__in=[c for c in cases.values() if c is not None]
+            )
+        }
+        centres = sorted(self.actor.centre_ids)
+        case_fields = _writable(Case)
+        seen: dict[str, int] = {}
+        for line, raw in sheet.rows:
+            local = str(_cell(raw.get(LOCAL_ID)) or "")
+            code = str(_cell(raw.get(CASE_CODE)) or "")
+            key = code or local
+            if key and key in seen:
+                self.error(
+                    line,
+                    CASE_CODE if code else LOCAL_ID,
+                    key,
+                    _("Row {row} names the same patient as row {first}: keep one.").format(
+                        row=line, first=seen[key]
+                    ),
+                    "import.duplicate",
+                )
+                continue
+            seen[key] = line
+            identity = {n: _cell(raw.get(n)) for n in IDENTITY_FIELDS if _cell(raw.get(n))}
+            own = {n: _code_of(f, _cell(raw.get(n))) for n, f in case_fields.items()}
+            own = {n: v for n, v in own.items() if v is not None}
+            group = str(_cell(raw.get(GROUP)) or "").lower()
+            known = code or (cases.get((LOCAL_ID, local)) if local else None)
+            if not known:
+                if len(centres) != 1:
+                    self.error(
+                        line,
+                        None,
+                        None,
+                        _("Only a centre's investigator creates its cases."),
+                        "case.centre",
+                    )
+                    continue
+                if not local:
+                    self.error(
+                        line,
+                        LOCAL_ID,
+                        "",
+                        _("Give the local identifier of a new patient."),
+                        "import.case",
+                    )
+                    continue
+                if group not in ("case", "control"):
+                    self.error(
+                        line,
+                        GROUP,
+                        raw.get(GROUP),
+                        _("Group must be 'case' or 'control'."),
+                        "case.group",
+                    )
+                    continue
+                new = NewCase(centre_id=centres[0], group=group, data=own)
+                data = {LOCAL_ID: local, **identity}
+                item = Item(new, Identity, data, acknowledged=frozenset(acknowledged))
+                self.rows.append(_Row(line, raw, item))
+                self.report.created += 1
+                continue
+            found_code = self.case_of(line, raw, cases)
+            if found_code is None:
+                continue
+            case = next(c for c in cases.values() if c is not None and c.code == found_code)
+            if group and group != case.group:
+                self.error(
+                    line, GROUP, raw.get(GROUP), _("A case's group cannot change."), "case.group"
+                )
+                continue
+            current = identities.get(case.pk)
+            items = []
+            if (
+                current is not None
+                and identity
+                and not _same(current, identity, _writable(Identity))
+            ):
+                items.append(
+                    Item(found_code, Identity, identity, acknowledged=frozenset(acknowledged))
+                )
+            if own and not _same(case, own, case_fields):
+                items.append(Item(found_code, Case, own, acknowledged=frozenset(acknowledged)))
+            if not items:
+                self.report.unchanged += 1
+                continue
+            self.report.updated += 1
+            self.rows += [_Row(line, raw, item) for item in items]
 
     def resolve_cases(self, sheet: Sheet) -> dict[tuple[str, str], Any]:
         """(column, value) → case, for the codes and local identifiers the actor may use."""

@@ -288,3 +288,57 @@ def test_only_investigators_import(client, coordinator):
     client.force_login(coordinator)
     assert client.get("/imports/").status_code == 403
     assert client.get("/imports/templates/demographics.xlsx").status_code == 200
+
+
+# ---- the case sheet: new patients ----
+
+CASE_HEADER = columns.column_names(Case)
+
+
+def test_the_case_sheet_creates_patients_once_then_updates_them(investigator_a, centre_a):
+    rows = [
+        {"local_identifier": f"NEW-{i}", "group": "case", "initials": "AB",
+         "date_of_birth": "1950-01-0" + str(i + 1), "consent": "yes"}
+        for i in range(3)
+    ]  # fmt: skip
+    data = demographics_csv(rows, header=CASE_HEADER)
+
+    dry = run(investigator_a, data, section="case", dry=True)
+    assert dry.ok and dry.created == 3 and not Case.objects.exists(), dry.errors
+    done = run(investigator_a, data, section="case", acknowledged=dry.warning_codes)
+    assert done.applied, done.errors
+    identities = Identity.objects.filter(case__centre=centre_a)
+    assert sorted(identities.values_list("local_identifier", flat=True)) == [
+        "NEW-0",
+        "NEW-1",
+        "NEW-2",
+    ]
+    assert set(Case.objects.values_list("consent", "group")) == {("yes", "case")}
+
+    again = run(investigator_a, data, section="case")
+    assert again.applied and again.unchanged == 3 and Case.objects.count() == 3
+
+    rows[1]["consent"] = "no"
+    refused = run(investigator_a, demographics_csv(rows, header=CASE_HEADER), section="case")
+    assert [(p.row, p.column, p.rule) for p in refused.errors] == [(3, "consent", "consent.no")]
+    changed = run(
+        investigator_a,
+        demographics_csv(rows, header=CASE_HEADER),
+        section="case",
+        acknowledged=["consent.no"],
+    )
+    assert changed.applied and (changed.updated, changed.unchanged) == (1, 2), changed.errors
+    assert Case.objects.get(identity__local_identifier="NEW-1").consent == "no"
+
+
+def test_the_case_sheet_refuses_a_change_of_group_and_a_new_patient_without_group(
+    investigator_a, case_a
+):
+    rows = [{"case_code": case_a.code, "group": "control"}, {"local_identifier": "X9"}]
+    report = run(investigator_a, demographics_csv(rows, header=CASE_HEADER), section="case")
+
+    assert [(p.row, p.column, p.rule) for p in report.errors] == [
+        (2, "group", "case.group"),
+        (3, "group", "case.group"),
+    ]
+    assert Case.objects.count() == 1
