@@ -182,6 +182,11 @@ def may_write_any(actor: Actor, model: type[Model]) -> bool:
     return bool(actor.centre_ids) and model in CRF_MODELS
 
 
+def may_import(actor: Actor) -> bool:
+    """Spreadsheet import: a centre's investigators, into their own centre's cases."""
+    return actor.writes and bool(actor.centre_ids)
+
+
 def may_create_case(actor: Actor, centre_id: int) -> bool:
     return actor.writes and (centre_id in actor.centre_ids or actor.scope == Scope.SYSTEM)
 

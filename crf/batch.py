@@ -138,8 +138,8 @@ class _Batch:
         }  # locked in id order: two batches never deadlock
         loaded = snapshot.load(c.pk for c in found.values())
         self.by_code = {code: loaded[case.pk] for code, case in found.items()}
-        for rows in self.by_code.values():
-            rows.case = next(c for c in found.values() if c.pk == rows.case.pk)
+        for code, rows in self.by_code.items():
+            rows.case = found[code]  # the locked instance (a dict: linear in the cases)
         self.new_rows: dict[int, CaseRows] = {}
         self.reason = reason
 

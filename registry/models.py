@@ -5,11 +5,15 @@ roles are network-wide and carry no centre. What a role may see is decided in
 `crf.access`, nowhere else (registry knows nothing of the CRF).
 """
 
+from datetime import timedelta
+from typing import Any
+
 import pghistory
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.audit import trackers
@@ -134,3 +138,64 @@ class SecondFactor(TOTPDevice):
     class Meta:
         proxy = True
         verbose_name = "second factor"
+
+
+# ---- API tokens (registry.tokens): per user, named, scoped, expiring, stored hashed ----
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is kept: the token is shown once, at creation.
+    It acts with its owner's roles (crf.access), narrowed to its scope."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=10, choices=TokenScope.choices)
+    # The first characters of the token, to recognise it in lists (not enough to use it).
+    prefix = models.CharField(max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="apitoken_unique_name"),
+            models.CheckConstraint(
+                name="apitoken_at_most_90_days",
+                condition=Q(expires_at__lte=models.F("created_at") + timedelta(days=90)),
+                violation_error_message=_("A token expires within 90 days."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+
+class TokenUse(models.Model):
+    """One request made with a token, whatever its answer (refused ones included)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="uses")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["token", "-at"], name="tokenuse_token_at")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served by the registry (no CDN)
     "import_export",
     "django_celery_beat",
     "pgtrigger",
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Every request made with an API token is logged, after the view's transaction.
+    "registry.tokens.TokenUseMiddleware",
     # Pages of a signed-in user may show patient data: never cached by a browser or proxy.
     "registry.middleware.NoStoreMiddleware",
     "registry.middleware.IdleTimeoutMiddleware",
@@ -182,13 +185,24 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # First: its WWW-Authenticate makes a request without credentials a 401.
+        "registry.tokens.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the pages' calls, with CSRF
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # No browsable API: its forms list related objects of every centre.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LE-MDS/CMML registry API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Audit (registry/audit.py, docs/audit.md). Each event row carries its own copy of its context

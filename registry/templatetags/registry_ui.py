@@ -94,6 +94,8 @@ NAV: tuple[NavEntry, ...] = (
         frozenset({Role.CENTRAL_REVIEWER}),
         current_for=frozenset({"cohorts:pathology_biopsy"}),
     ),
+    NavEntry("imports:start", _("Import"), frozenset({Role.INVESTIGATOR})),
+    NavEntry("api:tokens", _("API tokens"), None),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
 

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('otp_totp', '0003_add_timestamps'),
-        ('registry', '0001_initial'),
+        ('registry', '0002_api_tokens'),
     ]
 
     operations = [

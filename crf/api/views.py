@@ -1,0 +1,668 @@
+"""The REST API (`/api/v1/`): thin views over the write contract and the access module.
+
+Every write goes through `crf.services` (one row), `crf.batch` (a whole new case) or
+`crf.lifecycle` (withdraw, submit…), with source `api`; every read through `crf.access`
+and `crf.snapshot` (a whole case in one query). HTTP conventions:
+
+- the case's version is the ETag of every answer about it; a write to an existing case
+  needs `If-Match` (428 without it, 412 when stale: nothing written);
+- 400 lists each problem with its field path, rule code and the message of
+  `crf.validation`; warnings come back with their codes, to be confirmed by sending them
+  in `acknowledge`; after submission a write needs a `reason`;
+- another centre's case or row answers 404 exactly like a missing one; what a user may
+  see but not change, 403; a `read` token's write, 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
+from django.http import Http404
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, permissions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, set_rollback
+
+from crf import access, lifecycle, services, snapshot
+from crf.access import Actor, Scope
+from crf.api import sections as S
+from crf.api.schema import CODE, NAME, ROW, SECTION, doc
+from crf.batch import BatchInvalid, Item, NewCase, Problem, batch_check, batch_save
+from crf.codes import Group, Status
+from crf.models import Case, Identity
+from crf.services import EditConflict, SectionInvalid, WarningsToAcknowledge
+from crf.validation import Finding
+from registry.audit import Source
+from registry.models import ApiToken, Centre, TokenScope
+
+NOT_FOUND = {"detail": "Not found."}
+# A case read's summary keys: given back in a write, they are ignored, never written.
+CASE_SUMMARY_KEYS = (
+    "code", "centre", "group", "status", "version", "completeness", "open_warnings",
+    "created_at", "updated_at", "sections", "identity", "withdrawn_reason",
+)  # fmt: skip  # one body for missing and foreign alike
+
+
+# ---- who acts, and may they write ----
+
+
+def actor_of(request: Request) -> Actor:
+    token = request.auth if isinstance(request.auth, ApiToken) else None
+    scope = Scope(token.scope) if token else Scope.SESSION
+    return access.actor_for(request.user, scope)
+
+
+class TokenScopeAllows(permissions.BasePermission):
+    """A `read` token reads only: its writes answer 403 before anything is looked up."""
+
+    message = "This token is scoped 'read': create a 'read_write' token to change data."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is None or request.method in permissions.SAFE_METHODS:
+            return True
+        return token.scope == TokenScope.READ_WRITE
+
+
+# ---- errors as HTTP answers ----
+
+
+def problem_json(f: Finding | Problem, prefix: str = "") -> dict[str, Any]:
+    path = f"{prefix}.{f.field}" if prefix and f.field else (f.field or prefix or None)
+    return {"field": path, "rule": f.rule, "message": str(f.message)}
+
+
+def invalid(exc: SectionInvalid, prefix: str) -> Response:
+    findings = exc.findings
+    if isinstance(exc, WarningsToAcknowledge):
+        warnings = [problem_json(f, prefix) for f in findings]
+        body = {
+            "detail": _(
+                "These values raise warnings: check them, then send their rule codes in "
+                "'acknowledge' to save."
+            ),
+            "errors": [],
+            "warnings": warnings,
+            "acknowledge": sorted({f.rule for f in findings}),
+        }
+    else:
+        body = {
+            "detail": _("The data break the registry's rules: nothing was saved."),
+            "errors": [problem_json(f, prefix) for f in findings if f.is_error],
+            "warnings": [problem_json(f, prefix) for f in findings if not f.is_error],
+        }
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match(request: Request) -> int:
+    """The case version the client's data was based on, from `If-Match`."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise PreconditionRequired
+    value = header.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise exceptions.ParseError(
+            _('If-Match must be the case\'s ETag, e.g. "3", as the last read gave it.')
+        )
+    return int(value)
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "Send the case's ETag in If-Match (read the case first)."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+
+
+class ApiView(APIView):
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
+    prefix = ""  # the field path's start in error answers (set per request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Http404 | exceptions.NotFound):
+            set_rollback()
+            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        if isinstance(exc, SectionInvalid):
+            set_rollback()
+            return invalid(exc, self.prefix)
+        if isinstance(exc, BatchInvalid):
+            set_rollback()
+            return batch_invalid(exc, getattr(self, "paths", []))
+        if isinstance(exc, EditConflict):
+            set_rollback()
+            return Response(
+                {"detail": str(exc), "current_version": exc.current},
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": etag(exc.current)},
+            )
+        if isinstance(exc, DjangoValidationError):  # the lifecycle's refusals
+            set_rollback()
+            if hasattr(exc, "error_dict"):
+                errors = [
+                    {"field": field, "rule": e.code, "message": str(m)}
+                    for field, items in exc.error_dict.items()
+                    for e in items
+                    for m in e.messages
+                ]
+            else:
+                errors = [{"field": None, "rule": exc.code, "message": m} for m in exc.messages]
+            return Response(
+                {"detail": errors[0]["message"], "errors": errors, "warnings": []},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, PermissionDenied) and str(exc):
+            exc = exceptions.PermissionDenied(str(exc))
+        return super().handle_exception(exc)
+
+    def body(self, request: Request) -> dict[str, Any]:
+        if not isinstance(request.data, dict):
+            raise exceptions.ParseError(_("Send a JSON object."))
+        return request.data
+
+
+def _path(p: Problem, paths: list[str]) -> str | None:
+    base = paths[p.index] if p.index < len(paths) else ""
+    return f"{base}.{p.field}" if base and p.field else (p.field or base or None)
+
+
+def batch_invalid(exc: BatchInvalid, paths: list[str]) -> Response:
+    return Response(
+        {
+            "detail": _("The data break the registry's rules: nothing was saved."),
+            "errors": [
+                {"field": _path(p, paths), "rule": p.rule, "message": str(p.message)}
+                for p in exc.problems
+            ],
+            "warnings": [],
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def warnings_to_confirm(warned: list[Problem], paths: list[str]) -> Response:
+    return Response(
+        {
+            "detail": _(
+                "These values raise warnings: check them, then send their rule codes in "
+                "'acknowledge' to save."
+            ),
+            "errors": [],
+            "warnings": [
+                {"field": _path(p, paths), "rule": p.rule, "message": str(p.message)}
+                for p in warned
+            ],
+            "acknowledge": sorted({p.rule for p in warned}),
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+# ---- cases ----
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def centre_codes(ids: set[int]) -> dict[int, str]:
+    return dict(Centre.objects.filter(pk__in=ids).values_list("pk", "code"))
+
+
+class CaseList(ApiView):
+    """GET: the cases you may see (filters: status, group, centre, changed_since).
+    POST: a new case, with its identity and any sections, in one atomic request."""
+
+    @doc("cases_list", "The cases you may see (filters: status, group, centre, changed_since)")
+    def get(self, request: Request) -> Response:
+        actor = actor_of(request)
+        cases = access.cases_visible(actor).select_related("centre").order_by("code")
+        params = request.query_params
+        if params.get("status"):
+            cases = cases.filter(status=self._choice("status", params["status"], Status.values))
+        if params.get("group"):
+            cases = cases.filter(group=self._choice("group", params["group"], Group.values))
+        if params.get("centre"):
+            cases = cases.filter(centre__code=params["centre"])
+        if params.get("changed_since"):
+            since = parse_datetime(params["changed_since"]) or _date_start(params["changed_since"])
+            if since is None:
+                raise exceptions.ValidationError(
+                    {"changed_since": _("Give an ISO date or date-time, e.g. 2026-01-31.")}
+                )
+            cases = cases.filter(updated_at__gte=since)
+        pages = Pages()
+        page = pages.paginate_queryset(cases, request, view=self) or []
+        return pages.get_paginated_response([S.case_summary(c, c.centre.code) for c in page])
+
+    @staticmethod
+    def _choice(name: str, value: str, allowed: list[str]) -> str:
+        if value not in allowed:
+            raise exceptions.ValidationError(
+                {name: _("Choose one of: {codes}.").format(codes=", ".join(allowed))}
+            )
+        return value
+
+    @doc(
+        "case_create",
+        "Create a case, with its identity and sections, atomically",
+        body=True,
+        status=201,
+    )
+    def post(self, request: Request) -> Response:
+        actor = actor_of(request)
+        body = self.body(request)
+        centre_id = self._centre(actor, body.get("centre"))
+        case_data = {
+            k: v
+            for k, v in body.items()
+            if k not in ("centre", "group", "identity", "sections")
+            and k not in S.META_KEYS
+            and k not in S.READ_ONLY_KEYS
+            and k not in CASE_SUMMARY_KEYS
+        }
+        new = NewCase(centre_id=centre_id, group=str(body.get("group") or ""), data=case_data)
+        if new.group not in Group.values:
+            raise exceptions.ValidationError({"group": _("Group must be 'case' or 'control'.")})
+        acknowledged = frozenset(S.acknowledgements(body.get("acknowledge")))
+        items: list[Item] = []
+        self.paths: list[str] = []
+        if body.get("identity") is not None:
+            self._add(items, new, Identity, body["identity"], "identity", None, acknowledged)
+        sections = body.get("sections") or {}
+        if not isinstance(sections, dict):
+            raise exceptions.ValidationError({"sections": _("Give an object: section → rows.")})
+        for name, value in sections.items():
+            model = S.SECTIONS.get(name)
+            if model is None or model is Identity or S.parent_link(model):
+                raise exceptions.ValidationError(
+                    {f"sections.{name}": _("Not a section of a case: see /api/v1/choices/.")}
+                )
+            self._add_section(items, new, model, value, f"sections.{name}", None, acknowledged)
+        if items:
+            # Errors first (BatchInvalid), then the warnings still to confirm: the batch
+            # would report an unconfirmed warning as an error without saying it is one.
+            warned = batch_check(actor=actor, items=items, acknowledge_all=True)
+            unconfirmed = [w for w in warned if w.rule not in acknowledged]
+            if unconfirmed:
+                return warnings_to_confirm(unconfirmed, self.paths)
+            result = batch_save(actor=actor, items=items, source=Source.API)
+            case = result.cases[0].case
+        else:  # the case alone: the service that creates a case
+            case = services.case_create(
+                actor=actor,
+                centre_id=centre_id,
+                group=new.group,
+                data=case_data,
+                acknowledged=acknowledged,
+                source=Source.API,
+            )
+        return _case_response(actor, case.code, status.HTTP_201_CREATED)
+
+    def _centre(self, actor: Actor, code: Any) -> int:
+        if code in (None, ""):
+            if len(actor.centre_ids) == 1:
+                return next(iter(actor.centre_ids))
+            raise exceptions.ValidationError({"centre": _("Give the centre's code.")})
+        centre = Centre.objects.filter(code=str(code), pk__in=actor.centre_ids).first()
+        if centre is None:
+            raise exceptions.PermissionDenied(
+                _("Only an investigator of this centre can create its cases.")
+            )
+        return centre.pk
+
+    def _add_section(self, items, new, model, value, path, parent, acknowledged) -> None:
+        if S.is_repeating(model) and not (parent and S.one_per_parent(model)):
+            if not isinstance(value, list):
+                raise exceptions.ValidationError({path: _("Give a list of rows.")})
+            for i, row in enumerate(value):
+                self._add(items, new, model, row, f"{path}[{i}]", parent, acknowledged)
+        else:
+            self._add(items, new, model, value, path, parent, acknowledged)
+
+    def _add(self, items, new, model, value, path, parent, acknowledged) -> None:
+        if not isinstance(value, dict):
+            raise exceptions.ValidationError({path: _("Give an object of field values.")})
+        nested = {c: value.get(S.section_name(c)) for c in S.children(model)}
+        data = {
+            k: v
+            for k, v in value.items()
+            if k not in S.READ_ONLY_KEYS and k not in {S.section_name(c) for c in nested}
+        }
+        item = Item(case=new, model=model, data=data, parent=parent, acknowledged=acknowledged)
+        items.append(item)
+        self.paths.append(path)
+        for child, rows in nested.items():
+            if rows is not None:
+                self._add_section(
+                    items, new, child, rows, f"{path}.{S.section_name(child)}", item, acknowledged
+                )
+
+
+def _date_start(text: str) -> Any:
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    day = parse_date(text) if text else None
+    return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+
+def _load(actor: Actor, code: str):
+    case = access.case_for(actor, code)
+    return snapshot.load_one(case)
+
+
+def _case_response(actor: Actor, code: str, status_code: int = 200) -> Response:
+    rows = _load(actor, code)
+    centre = Centre.objects.only("code").get(pk=rows.case.centre_id)
+    body = S.case_json(actor, rows, centre.code)
+    return Response(body, status=status_code, headers={"ETag": etag(rows.case.version)})
+
+
+class CaseDetail(ApiView):
+    """GET: the whole case, every section. PATCH/PUT: the case's own fields (consent)."""
+
+    @doc("case_read", "The whole case: every section and repeating group", parameters=[CODE])
+    def get(self, request: Request, code: str) -> Response:
+        return _case_response(actor_of(request), code)
+
+    @doc(
+        "case_update",
+        "Change the case's own fields (consent)",
+        parameters=[CODE],
+        write=True,
+        body=True,
+    )
+    def patch(self, request: Request, code: str) -> Response:
+        actor = actor_of(request)
+        data, reason, acks = S.split_body(self.body(request))
+        current = S.case_summary(access.case_for(actor, code), "")
+        for key in CASE_SUMMARY_KEYS:  # sent back unchanged from a read: not written
+            if key in data and (key not in current or data[key] == current[key]):
+                data.pop(key)
+        services.section_save(
+            actor=actor,
+            case=code,
+            model=Case,
+            data=data,
+            based_on=if_match(request),
+            reason=reason,
+            acknowledged=acks,
+            source=Source.API,
+        )
+        return _case_response(actor, code)
+
+
+class CaseTransition(ApiView):
+    """POST: move the case through a lifecycle transition (withdraw, submit…), with a reason
+    where one is needed."""
+
+    @doc(
+        "case_transition",
+        "Withdraw, submit… the case",
+        parameters=[CODE, NAME],
+        write=True,
+        body=True,
+    )
+    def post(self, request: Request, code: str, name: str) -> Response:
+        if name not in lifecycle.TRANSITIONS:
+            raise Http404
+        actor = actor_of(request)
+        body = self.body(request)
+        lifecycle.case_transition(
+            actor=actor,
+            case=code,
+            name=name,
+            based_on=if_match(request),
+            reason=str(body.get("reason") or ""),
+            source=Source.API,
+        )
+        return _case_response(actor, code)
+
+
+# ---- sections and repeating groups ----
+
+
+def _row(rows, model: type[Model], row_id: int | None) -> Model:
+    if row_id is None:
+        found = rows.one(model)
+    else:
+        found = next((r for r in rows.many(model) if r.pk == row_id), None)
+    if found is None:
+        raise Http404
+    return found
+
+
+def _visible_section(actor: Actor, rows, model: type[Model]) -> None:
+    if model is Identity and not access.may_see_identity(actor, rows.case):
+        raise Http404
+
+
+class SectionView(ApiView):
+    """A section of a case. One-per-case sections (demographics…): GET, PUT/PATCH (create
+    or change), DELETE. Repeating groups: GET (the rows), POST (a new row; a nested row
+    names its parent, e.g. `"test": 7`)."""
+
+    @doc("section_read", "A section, or a repeating group's rows", parameters=[CODE, SECTION])
+    def get(self, request: Request, code: str, section: str) -> Response:
+        actor = actor_of(request)
+        model = S.section_model(section)
+        rows = _load(actor, code)
+        _visible_section(actor, rows, model)
+        if S.is_repeating(model):
+            body: Any = [S.row_json(r) for r in rows.many(model)]
+        else:
+            body = S.row_json(_row(rows, model, None))
+        return Response(body, headers={"ETag": etag(rows.case.version)})
+
+    @doc(
+        "section_create",
+        "Add a row to a repeating group (or fill a section)",
+        parameters=[CODE, SECTION],
+        write=True,
+        body=True,
+        status=201,
+    )
+    def post(self, request: Request, code: str, section: str) -> Response:
+        model = S.section_model(section)
+        if not S.is_repeating(model):
+            return self.put(request, code, section)
+        return _write(self, request, code, model, None, status.HTTP_201_CREATED)
+
+    @doc(
+        "section_write",
+        "Fill or change a one-per-case section",
+        parameters=[CODE, SECTION],
+        write=True,
+        body=True,
+    )
+    def put(self, request: Request, code: str, section: str) -> Response:
+        model = S.section_model(section)
+        if S.is_repeating(model):
+            raise exceptions.MethodNotAllowed(request.method or "")
+        return _write(self, request, code, model, None, status.HTTP_200_OK)
+
+    @doc(
+        "section_patch",
+        "Change some fields of a one-per-case section",
+        parameters=[CODE, SECTION],
+        write=True,
+        body=True,
+    )
+    def patch(self, request: Request, code: str, section: str) -> Response:
+        return self.put(request, code, section)
+
+    @doc(
+        "section_delete",
+        "Delete a one-per-case section",
+        parameters=[CODE, SECTION],
+        write=True,
+        status=204,
+    )
+    def delete(self, request: Request, code: str, section: str) -> Response:
+        model = S.section_model(section)
+        if S.is_repeating(model):
+            raise exceptions.MethodNotAllowed(request.method or "")
+        return _delete(self, request, code, model, None)
+
+
+class RowView(ApiView):
+    """One row of a repeating group: GET, PUT/PATCH, DELETE."""
+
+    @doc("row_read", "One row of a repeating group", parameters=[CODE, SECTION, ROW])
+    def get(self, request: Request, code: str, section: str, row_id: int) -> Response:
+        actor = actor_of(request)
+        model = S.section_model(section)
+        if not S.is_repeating(model):
+            raise Http404
+        rows = _load(actor, code)
+        return Response(
+            S.row_json(_row(rows, model, row_id)), headers={"ETag": etag(rows.case.version)}
+        )
+
+    @doc(
+        "row_write",
+        "Change a row of a repeating group",
+        parameters=[CODE, SECTION, ROW],
+        write=True,
+        body=True,
+    )
+    def put(self, request: Request, code: str, section: str, row_id: int) -> Response:
+        model = S.section_model(section)
+        if not S.is_repeating(model):
+            raise Http404
+        return _write(self, request, code, model, row_id, status.HTTP_200_OK)
+
+    @doc(
+        "row_patch",
+        "Change some fields of a row",
+        parameters=[CODE, SECTION, ROW],
+        write=True,
+        body=True,
+    )
+    def patch(self, request: Request, code: str, section: str, row_id: int) -> Response:
+        return self.put(request, code, section, row_id)
+
+    @doc(
+        "row_delete",
+        "Delete a row of a repeating group",
+        parameters=[CODE, SECTION, ROW],
+        write=True,
+        status=204,
+    )
+    def delete(self, request: Request, code: str, section: str, row_id: int) -> Response:
+        model = S.section_model(section)
+        if not S.is_repeating(model):
+            raise Http404
+        return _delete(self, request, code, model, row_id)
+
+
+def _write(view: ApiView, request: Request, code: str, model, row_id, status_code) -> Response:
+    actor = actor_of(request)
+    view.prefix = S.section_name(model)
+    data, reason, acks = S.split_body(view.body(request))
+    parent_id = None
+    link = S.parent_link(model)
+    if link and link in data:
+        parent_id = data.pop(link)
+        if not isinstance(parent_id, int):
+            raise exceptions.ValidationError(
+                {f"{view.prefix}.{link}": _("Give the id of the parent row (a number).")}
+            )
+    based_on = if_match(request)
+    if model is Identity:
+        case = access.case_for(actor, code)
+        if not access.may_see_identity(actor, case):
+            raise Http404
+    row = services.section_save(
+        actor=actor,
+        case=code,
+        model=model,
+        data=data,
+        based_on=based_on,
+        row_id=row_id,
+        parent_id=parent_id,
+        reason=reason,
+        acknowledged=acks,
+        source=Source.API,
+    )
+    rows = _load(actor, code)
+    saved = next((r for r in [*rows.many(model)] if r.pk == row.pk), row)
+    body = S.row_json(saved)
+    body["warnings_acknowledged"] = sorted(acks)
+    return Response(body, status=status_code, headers={"ETag": etag(rows.case.version)})
+
+
+def _delete(view: ApiView, request: Request, code: str, model, row_id) -> Response:
+    actor = actor_of(request)
+    view.prefix = S.section_name(model)
+    reason = ""
+    if isinstance(request.data, dict):
+        reason = str(request.data.get("reason") or "")
+    reason = reason or request.query_params.get("reason", "")
+    based_on = if_match(request)
+    if model is Identity:
+        if not access.may_see_identity(actor, access.case_for(actor, code)):
+            raise Http404
+        raise exceptions.PermissionDenied(_("Identity is changed, never deleted."))
+    services.section_delete(
+        actor=actor,
+        case=code,
+        model=model,
+        row_id=row_id,
+        based_on=based_on,
+        reason=reason,
+        source=Source.API,
+    )
+    version = access.case_for(actor, code).version
+    return Response(status=status.HTTP_204_NO_CONTENT, headers={"ETag": etag(version)})
+
+
+class Choices(ApiView):
+    """The code lists and sections, and the centres and statuses you may filter on."""
+
+    @doc("choices", "Sections, fields, code lists, and what you may filter on")
+    def get(self, request: Request) -> Response:
+        actor = actor_of(request)
+        centre_ids = set(
+            access.cases_visible(actor).values_list("centre_id", flat=True).distinct()
+        ) | set(actor.centre_ids)
+        sections = {}
+        for name, model in S.SECTIONS.items():
+            if model is Identity and not actor.centre_ids:
+                continue
+            sections[name] = {
+                "repeating": S.is_repeating(model),
+                "parent": S.parent_link(model),
+                "fields": {
+                    fname: {
+                        "label": str(f.verbose_name),
+                        "choices": [c for c, _label in f.flatchoices] if f.choices else None,
+                    }
+                    for fname, f in services.writable_fields(model).items()
+                },
+                "computed": S.computed_fields(model),
+            }
+        return Response(
+            {
+                "statuses": list(Status.values),
+                "groups": list(Group.values),
+                "centres": sorted(centre_codes(centre_ids).values()),
+                "transitions": list(lifecycle.TRANSITIONS),
+                "sections": sections,
+            }
+        )
