@@ -35,5 +35,6 @@ urlpatterns = [
     ),
     path("language/", views.set_language, name="set_language"),
     path("cases/", include("crf.urls")),
+    path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

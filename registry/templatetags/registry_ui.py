@@ -65,6 +65,7 @@ NAV: tuple[NavEntry, ...] = (
         _("Cases"),
         frozenset(Role) - {Role.STATISTICIAN},  # statisticians: no record-level page
     ),
+    NavEntry("exports:list", _("Exports"), frozenset({Role.STATISTICIAN, Role.REGISTRY_ADMIN})),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
 
