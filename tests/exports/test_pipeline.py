@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import statistics
 from pathlib import Path
 
 import openpyxl
@@ -212,3 +213,81 @@ def test_bad_requests_are_refused_with_the_fix(db, tmp_path):
     with pytest.raises(FreezeUnavailable, match="no data freezes yet"):
         source_for("F1")
     assert isinstance(source_for(""), CurrentData)
+
+
+# ---- the study's analysis, from the exported files of a cohort with known values ----
+
+CASE_AGES = {"female": [52, 61, 67, 74, 95], "male": [70, 80]}
+CONTROL_AGES = {"female": [25, 31, 38, 44, 49, 33], "male": [58]}
+
+
+@pytest.fixture
+def known_cohort(db, centre_a, centre_b):
+    for group, ages in (("case", CASE_AGES), ("control", CONTROL_AGES)):
+        for sex, values in ages.items():
+            for i, age in enumerate(values):
+                case = CaseFactory(centre=(centre_a, centre_b)[i % 2], group=group)
+                DemographicsFactory(case=case, sex=sex, age_at_le_diagnosis=age)
+                crf.SliccCriteria.objects.create(case=case, classification="met")
+    # A case without SLICC classification met: in Table 1, not in the comparison.
+    other = CaseFactory(centre=centre_a, group="case")
+    DemographicsFactory(case=other, sex="male", age_at_le_diagnosis=66)
+    crf.SliccCriteria.objects.create(case=other, classification="not_met")
+
+
+def test_the_study_tables_from_the_files_match_scipy(known_cohort, tmp_path):
+    from scipy import stats
+
+    from exports import study
+
+    out, _result = export(tmp_path, formats=["csv"])
+    tables = study.study_tables(study.read_directory(out))
+
+    # Table 1 (every case): n (%) female, median [range] of age; "95" left the registry as
+    # "90+" and is read back as its top code, 90.
+    case_ages = sorted([*CASE_AGES["female"], *CASE_AGES["male"], 66])
+    exported = [min(a, 90) for a in case_ages]
+    age = tables["table1"].row("age_le").cells[0]
+    assert age.values["median"] == pytest.approx(statistics.median(exported))
+    assert (age.values["min"], age.values["max"]) == (52, 90)
+    assert "90+" in age.text
+    sex = tables["table1"].row("female_male").cells[0].values
+    assert sex["female_n"] == 5 and sex["female_percent"] == pytest.approx(100 * 5 / 8)
+
+    # The comparison (SLICC-met cases against controls).
+    comparison = tables["case_control"]
+    sle = [min(a, 90) for a in [*CASE_AGES["female"], *CASE_AGES["male"]]]
+    controls = [*CONTROL_AGES["female"], *CONTROL_AGES["male"]]
+    expected_p = stats.mannwhitneyu(sle, controls, alternative="two-sided").pvalue
+    assert comparison.row("age_le").cells[2].values["p"] == pytest.approx(expected_p)
+    table = [[5, 2], [6, 1]]  # female / male: expected counts under 5, so Fisher
+    _odds, fisher_p = stats.fisher_exact(table, alternative="two-sided")
+    female = comparison.row("female")
+    assert female.cells[2].values["p"] == pytest.approx(fisher_p)
+    assert female.cells[3].text == "Fisher's exact test"
+    assert female.cells[0].values["n"] == 5 and female.cells[1].values["n"] == 6
+
+
+def test_analysis_tables_command_writes_every_table_and_figure(known_cohort, tmp_path):
+    from django.core.management import call_command
+
+    call_command("analysis_tables", "--profile", "deidentified", "--out", str(tmp_path / "t"))
+    names = {p.name for p in (tmp_path / "t").iterdir()}
+    assert {"table1.csv", "case_control.csv", "table2.csv", "figure3.png", "figure3.svg"} <= names
+    assert (tmp_path / "t" / "export" / "cases.csv").exists()  # computed from the files
+    table1 = (tmp_path / "t" / "table1.csv").read_text()
+    assert "MDS/CMML associated LE (n=8)" in table1
+
+
+def test_export_dataset_command_writes_the_export(stored, tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "export_dataset", "--profile", "deidentified", "--format", "csv", "--format", "sav",
+        "--out", str(tmp_path), "--quiet",
+    )  # fmt: skip
+    assert {"cases.csv", "cases.sav", "manifest.json"} <= {p.name for p in tmp_path.iterdir()}
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--profile 'nope' does not exist"):
+        call_command("export_dataset", "--profile", "nope", "--out", str(tmp_path))
