@@ -8,27 +8,34 @@ database id). A source streams: it never holds a table in memory.
 `CurrentData` reads the live tables with PostgreSQL server-side cursors, every table in one
 REPEATABLE READ snapshot (so the tables agree with each other), leaving out withdrawn cases.
 
-A freeze (the coordinators' `cohorts` app) plugs in through `source_for(freeze)`: it calls
-`cohorts.freezes.export_source(freeze)`, which must return an object with this module's
-`Source` interface (see docs/exports.md, "Freezes"); until that exists, asking for a freeze
-is refused with a clear message.
+`CaseRowsSource` reads cases held as `crf.rows.CaseRows` (what `crf.snapshot.load` gives for
+the live data, and what the coordinators' `cohorts.freezes.rows_as_of(ids, position)` gives
+for a freeze), a chunk of cases at a time, in case-code order; the same rows give the same
+bytes as `CurrentData`.
+
+A freeze plugs in through `source_for(freeze)`: `cohorts.freezes.export_source(freeze)` when
+the cohorts app offers one, else a `CaseRowsSource` over the freeze's members rebuilt by
+`cohorts.freezes.rows_as_of` at the freeze's audit position (see docs/exports.md,
+"Freezes"); without a freeze provider, asking for a freeze is refused with a clear message.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, Protocol
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from crf.codes import Status
 from crf.models import Case
 from crf.models.base import case_lookup
+from crf.rows import CaseRows
 from exports.deid import TablePlan
+from registry.models import Centre
 
 CHUNK_ROWS = 2_000
 
@@ -78,6 +85,93 @@ class CurrentData:
         return self._queryset(plan).values_list(*plan.sources).iterator(chunk_size=CHUNK_ROWS)
 
 
+class CaseRowsSource:
+    """Cases as `CaseRows`, loaded `chunk` cases at a time by `load(ids)`, in the order of
+    `case_ids` (give them in case-code order). For data that do not change (a freeze): no
+    snapshot is needed."""
+
+    def __init__(
+        self,
+        *,
+        freeze: str | None,
+        case_ids: Sequence[int],
+        load: Callable[[Sequence[int]], Mapping[int, CaseRows]],
+        chunk: int = 200,
+    ):
+        self.freeze = freeze
+        self.case_ids = list(case_ids)
+        self.load = load
+        self.chunk = chunk
+        self._counts: dict[type[Model], int] | None = None
+        self._centres: dict[int, str] = {}
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def _cases(self) -> Iterator[CaseRows]:
+        for start in range(0, len(self.case_ids), self.chunk):
+            part = self.case_ids[start : start + self.chunk]
+            loaded = self.load(part)
+            for pk in part:
+                if pk in loaded:
+                    yield loaded[pk]
+
+    @staticmethod
+    def _objects(rows: CaseRows, model: type[Model]) -> list[Model]:
+        if model is Case:
+            return [rows.case]
+        return sorted(rows.many(model), key=lambda row: row.pk)
+
+    def count(self, plan: TablePlan) -> int:
+        if self._counts is None:  # one pass counts every table
+            counts: dict[type[Model], int] = {}
+            for rows in self._cases():
+                counts[Case] = counts.get(Case, 0) + 1
+                for model, items in rows.rows.items():
+                    counts[model] = counts.get(model, 0) + len(items)
+            self._counts = counts
+        return self._counts.get(plan.model, 0)
+
+    def rows(self, plan: TablePlan) -> Iterator[Sequence]:
+        paths = [lookup.split("__") for lookup in plan.sources]
+        for rows in self._cases():
+            for obj in self._objects(rows, plan.model):
+                yield tuple(self._resolve(rows, obj, path) for path in paths)
+
+    def _resolve(self, rows: CaseRows, obj: Any, path: list[str]) -> Any:
+        """The value an ORM lookup (`demographics__le_diagnosis_date`, `centre__code`,
+        `treatment__case__code`) names, read from the case's rows in memory."""
+        for i, name in enumerate(path):
+            if obj is None:
+                return None
+            if name == "pk":
+                return obj.pk
+            field = type(obj)._meta.get_field(name)
+            if not field.is_relation:
+                return getattr(obj, field.attname)
+            target = field.related_model
+            if target is Centre:
+                return self._centre_value(getattr(obj, field.attname), path[i + 1 :])
+            if target is Case:
+                obj = rows.case
+            elif field.auto_created and not field.concrete:  # reverse one-to-one from the case
+                obj = rows.one(target)
+            elif i == len(path) - 1:
+                return getattr(obj, field.attname)  # a key: the id it holds
+            else:
+                obj = getattr(obj, field.name)  # linked in memory (crf.rows)
+        return obj
+
+    def _centre_value(self, centre_id: int | None, rest: list[str]) -> Any:
+        if centre_id is None or rest in ([], ["id"], ["pk"]):
+            return centre_id
+        if rest != ["code"]:
+            raise ValueError(f"centre__{'__'.join(rest)}: only the centre's code is exported.")
+        if not self._centres:
+            self._centres = dict(Centre.objects.values_list("pk", "code"))
+        return self._centres.get(centre_id)
+
+
 class FreezeUnavailable(ValueError):
     """A freeze was asked for and no freeze provider is installed, or it does not exist."""
 
@@ -99,4 +193,29 @@ def source_for(freeze: str | None) -> Source:
             )
             % {"freeze": freeze}
         ) from None
-    return provider.export_source(freeze)
+    if hasattr(provider, "export_source"):
+        return provider.export_source(freeze)
+    return _freeze_source(provider, freeze)
+
+
+def _freeze_source(provider: Any, freeze: str) -> Source:
+    """A freeze of `cohorts` (by name, or by id): its members as of its audit position."""
+    from django.apps import apps
+
+    model = apps.get_model("cohorts", "Freeze")
+    found = model.objects.filter(name=freeze).first()
+    if found is None and freeze.isdigit():
+        found = model.objects.filter(pk=int(freeze)).first()
+    if found is None:
+        raise FreezeUnavailable(
+            _("Freeze %(freeze)s does not exist: give the name of an existing freeze.")
+            % {"freeze": freeze}
+        )
+    ids = list(
+        Case.objects.filter(pk__in=found.member_ids).order_by("code").values_list("pk", flat=True)
+    )
+    return CaseRowsSource(
+        freeze=found.name,
+        case_ids=ids,
+        load=lambda part: provider.rows_as_of(part, found.position),
+    )
