@@ -195,3 +195,47 @@ def test_the_study_page_and_figure_come_from_the_exports_files(cases, profile, s
     sav_only = jobs.run_job(jobs.create_job(profile=profile, formats=["sav"]).pk)
     page = client.get(reverse("exports:analysis", args=[sav_only.pk]))
     assert page.status_code == 409 and b"CSV or Parquet" in page.content
+
+
+# ---- the API ----
+
+
+def test_the_api_starts_polls_accepts_and_downloads(
+    cases, profile, statistician, investigator_a, django_capture_on_commit_callbacks
+):
+    client = Client()
+    client.force_login(statistician)
+    refused = client.post(
+        reverse("exports:api_jobs"), {"profile": "nope", "formats": ["csv"]}, "application/json"
+    )
+    assert refused.status_code == 400 and "jobs-test" in refused.json()["profile"]
+    refused = client.post(
+        reverse("exports:api_jobs"),
+        {"profile": "jobs-test", "formats": ["pdf"]},
+        "application/json",
+    )
+    assert refused.status_code == 400 and "csv" in refused.json()["formats"]
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            reverse("exports:api_jobs"),
+            {"profile": "jobs-test", "formats": ["csv", "dta"]},
+            "application/json",
+        )
+    assert started.status_code == 202
+    job_url = started.json()["url"]
+    polled = client.get(job_url).json()
+    assert polled["status"] == "done" and polled["percent"] == 100
+    assert polled["reidentification"]["k"] == 1 and polled["files"] == []  # not accepted yet
+    accepted = client.post(reverse("exports:api_accept_report", args=[polled["id"]])).json()
+    assert accepted["downloadable"] and accepted["report_accepted"]
+    file = next(f for f in accepted["files"] if f["name"] == "cases.dta")
+    download = client.get(file["url"])
+    content = b"".join(download.streaming_content)
+    assert hashlib.sha256(content).hexdigest() == file["sha256"]
+    assert ExportDownload.objects.get().file.name == "cases.dta"
+    assert [j["id"] for j in client.get(reverse("exports:api_jobs")).json()] == [polled["id"]]
+
+    other = Client()
+    other.force_login(investigator_a)
+    assert other.get(job_url).status_code == 404
+    assert other.get(file["url"]).status_code == 404

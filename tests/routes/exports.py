@@ -12,6 +12,18 @@ from __future__ import annotations
 from tests.route_access import ADMIN_LOGIN, LOGIN, MISSING_PK, Redirect, Route, roles
 
 JOB_VARIANTS = ("job", "missing")
+
+
+def _api_anonymous() -> int:
+    """What DRF answers a caller without credentials: 401 when the first authentication
+    class sends a challenge (a token), else 403."""
+    from rest_framework.settings import api_settings
+
+    first = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]
+    return 401 if first().authenticate_header(None) else 403
+
+
+API_ANONYMOUS = _api_anonymous()
 EXPORTERS = {"statistician": 200, "registry_admin": 200}
 
 
@@ -75,6 +87,20 @@ ROUTES: dict[str, Route] = {
     "exports:download": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_file_kwargs),
     "exports:analysis": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_job_kwargs),
     "exports:figure3": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_figure_kwargs),
+    # The API (JSON): the same people; anonymous callers are refused by DRF (403 with the
+    # session authentication alone; 401 once token authentication is configured).
+    "exports:api_jobs": Route(roles(404, anonymous=API_ANONYMOUS, **EXPORTERS)),
+    "exports:api_job": Route(
+        {**_exporters_only(), "anonymous": API_ANONYMOUS}, variants=JOB_VARIANTS, kwargs=_job_kwargs
+    ),
+    "exports:api_accept_report": Route(
+        roles(405, anonymous=API_ANONYMOUS), variants=JOB_VARIANTS, kwargs=_job_kwargs
+    ),
+    "exports:api_download": Route(
+        {**_exporters_only(), "anonymous": API_ANONYMOUS},
+        variants=JOB_VARIANTS,
+        kwargs=_file_kwargs,
+    ),
     "admin:exports_exportprofile_changelist": Route(
         roles(403, anonymous=ADMIN_LOGIN, registry_admin=200)
     ),
