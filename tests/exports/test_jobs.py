@@ -239,3 +239,46 @@ def test_the_api_starts_polls_accepts_and_downloads(
     other.force_login(investigator_a)
     assert other.get(job_url).status_code == 404
     assert other.get(file["url"]).status_code == 404
+
+
+# ---- schedule and profiles ----
+
+
+def test_the_nightly_export_is_scheduled_and_runs_as_a_job(cases):
+    import importlib
+    import json
+
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    from exports.tasks import scheduled_export
+
+    migration = importlib.import_module(
+        "exports.migrations.0002_default_profile_and_nightly_export"
+    )
+    migration.create(apps, None)  # what migrate did (idempotent)
+    task = PeriodicTask.objects.get(name=migration.TASK_NAME)
+    assert task.task == "exports.tasks.scheduled_export" and task.enabled
+    assert (task.crontab.hour, task.crontab.minute) == ("2", "30")
+    kwargs = json.loads(task.kwargs)
+
+    job_id = scheduled_export.apply(kwargs=kwargs).get()
+
+    job = ExportJob.objects.get(pk=job_id)
+    assert job.trigger == ExportJob.Trigger.SCHEDULE and job.requested_by is None
+    assert job.profile.name == "deidentified" and job.status == ExportJob.Status.DONE
+    assert job.formats == ["csv", "xlsx", "dta", "sav", "parquet"]
+
+
+def test_a_profile_allowing_a_field_that_is_not_free_text_is_refused(db):
+    from django.core.exceptions import ValidationError
+
+    profile = ExportProfile(name="leaky", allowed_free_text=["demographics.sex"])
+    with pytest.raises(ValidationError) as refused:
+        profile.full_clean()
+    assert "not a free-text field" in str(refused.value.message_dict["allowed_free_text"])
+    profile.allowed_free_text = ["demographics.death_cause_detail"]
+    profile.full_clean()  # a free-text field a registry administrator allows
+    with pytest.raises(ValidationError) as refused:
+        ExportProfile(name="Bad Name!").full_clean()
+    assert "name" in refused.value.message_dict
