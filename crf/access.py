@@ -20,7 +20,7 @@ Roles:
   locks, adjudicates, builds cohorts and freezes; reads the dashboard;
 - central_reviewer: the cases with at least one skin biopsy, pseudonymous; writes central
   reviews of cases not locked or withdrawn; raises queries;
-- statistician: no record-level page; de-identified exports only;
+- statistician: no record-level page; de-identified exports only (with registry admins);
 - registry_admin: every case, pseudonymous; unlocks; manages accounts and the admin.
 
 Identity is seen by the owning centre's investigators only, whatever other role or flag.
@@ -246,10 +246,20 @@ def may_coordinate(actor: Actor) -> bool:
     return actor.reads_records and actor.has(Role.COORDINATOR)
 
 
+EXPORTERS = frozenset({Role.STATISTICIAN, Role.REGISTRY_ADMIN})
+
+
 def may_export(actor: Actor) -> bool:
-    """De-identified exports: statisticians and coordinators, through a page, a token or
-    the export scope."""
-    return actor.has(Role.STATISTICIAN, Role.COORDINATOR) and actor.scope != Scope.SYSTEM
+    """De-identified exports (start, follow, re-identification report, download, analysis):
+    statisticians and registry administrators, through a page, a token or the export
+    scope. Coordinators work on records and freezes, not on exported files."""
+    return actor.has(*EXPORTERS) and actor.scope != Scope.SYSTEM
+
+
+def may_manage_export_profiles(actor: Actor) -> bool:
+    """Which free text leaves, how dates and ages are coarsened, the k threshold: registry
+    administrators, in a signed-in session."""
+    return actor.scope == Scope.SESSION and actor.has(Role.REGISTRY_ADMIN)
 
 
 def may_manage_accounts(actor: Actor) -> bool:

@@ -40,5 +40,6 @@ urlpatterns = [
     path("review/", include("cohorts.urls")),
     path("api/", include("crf.api.urls")),
     path("imports/", include("exports.imports.urls")),
+    path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -107,7 +107,9 @@ def test_header_names_the_user_their_centre_and_role_and_shows_only_their_work(
     page.get_by_role("button", name="Log out").click()
     log_in(page, "stats", PASSWORD)
     expect(page.get_by_role("banner")).to_contain_text("Statistician")
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Home"])
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
+        ["Home", "Exports"]
+    )
     expect(page.get_by_role("heading", level=2)).to_have_text(["Exports"])
 
 

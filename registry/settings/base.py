@@ -165,6 +165,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Export files (exports.jobs); any django-storages backend can take its place.
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": "var/exports"},  # replaced below by EXPORT_ROOT
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,6 +243,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
 EXPORT_ROOT = Path(env.str("REGISTRY_EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports")))
+STORAGES["exports"]["OPTIONS"] = {"location": str(EXPORT_ROOT)}
+# Keys the exports' pseudonyms (HMAC-SHA-256): at least 32 characters of random text, kept
+# outside the database and the exports (dev/test set a placeholder, prod requires one).
+EXPORT_PSEUDONYM_KEY = env.str("REGISTRY_EXPORT_PSEUDONYM_KEY", default="")
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,8 @@ DEBUG = False
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
 # Seals the audit tables (registry.integrity): kept outside the database, like backups.
 AUDIT_SEAL_KEY = secret("REGISTRY_AUDIT_SEAL_KEY")
+# Keys the export pseudonyms: outside the database and the exports, like the seal key.
+EXPORT_PSEUDONYM_KEY = secret("REGISTRY_EXPORT_PSEUDONYM_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": {**env.db_url("DATABASE_URL"), "ATOMIC_REQUESTS": True}}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")

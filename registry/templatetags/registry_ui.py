@@ -96,6 +96,7 @@ NAV: tuple[NavEntry, ...] = (
     ),
     NavEntry("imports:start", _("Import"), frozenset({Role.INVESTIGATOR})),
     NavEntry("api:tokens", _("API tokens"), None),
+    NavEntry("exports:list", _("Exports"), frozenset({Role.STATISTICIAN, Role.REGISTRY_ADMIN})),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
 
