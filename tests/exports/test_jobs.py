@@ -96,7 +96,7 @@ def test_a_failing_export_is_recorded_with_its_reason(cases, profile):
     failed = jobs.run_job(job.pk)
 
     assert failed.status == ExportJob.Status.FAILED
-    assert "no data freezes yet" in failed.error
+    assert "F-404 does not exist" in failed.error
     assert not failed.files.exists()
 
 
