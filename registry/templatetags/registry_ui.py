@@ -95,7 +95,6 @@ NAV: tuple[NavEntry, ...] = (
         current_for=frozenset({"cohorts:pathology_biopsy"}),
     ),
     NavEntry("imports:start", _("Import"), frozenset({Role.INVESTIGATOR})),
-    NavEntry("api:tokens", _("API tokens"), None),
     NavEntry("exports:list", _("Exports"), frozenset({Role.STATISTICIAN, Role.REGISTRY_ADMIN})),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
