@@ -335,6 +335,8 @@ def _row_page(request: HttpRequest, where: Where, row: Model | None) -> HttpResp
             if request.htmx:  # type: ignore[attr-defined]
                 return _rows_fragment(request, where)
             return redirect("crf:section", code=where.case.code, slug=where.section.slug)
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        _focus_first_field(form)  # the form appeared in place: the keyboard goes into it
     action = request.path + (f"?parent={parent_id}" if parent_id else "")
     assert outcome.form is not None
     context = _form_context(where, outcome.form, row, conflict=outcome.conflict, action=action)
@@ -342,6 +344,12 @@ def _row_page(request: HttpRequest, where: Where, row: Model | None) -> HttpResp
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "crf/_row_form.html", context)
     return render(request, "crf/row_page.html", context)
+
+
+def _focus_first_field(form: PageSectionForm) -> None:
+    first = next((f for name, f in form.fields.items() if name not in BOOKKEEPING), None)
+    if first is not None and not isinstance(first.widget, forms.HiddenInput):
+        first.widget.attrs["autofocus"] = True
 
 
 def _parent_name(where: Where, parent_id: int | None, row: Model | None) -> str:

@@ -170,6 +170,7 @@ def test_a_treatment_is_added_edited_and_removed_in_place(inv, case_a):
 
     edit = inv.get(row_url(case_a, "treatment", treatment.pk), **HTMX)
     assert edit.templates[0].name == "crf/_row_form.html"  # a fragment, not a page
+    assert edit.content.decode().count("autofocus") == 1  # the keyboard goes into the form
     inv.post(
         row_url(case_a, "treatment", treatment.pk),
         posted(
