@@ -113,7 +113,7 @@ def _save(request: HttpRequest, where: Where, form: PageSectionForm, row: Model 
         return Outcome(saved=form.save())
     except SectionInvalid:
         return Outcome(form=form)  # errors and warnings are on the form
-    except EditConflict as exc:
+    except EditConflict:
         current = access.case_for(where.actor, where.case.code)
         rows = overview.rows_for(where.actor, current)
         data = request.POST.copy()
@@ -121,8 +121,7 @@ def _save(request: HttpRequest, where: Where, form: PageSectionForm, row: Model 
         where_now = Where(where.actor, current, where.model, rows)
         theirs = _row(where_now, row.pk if row is not None and row is not where.case else None)
         rebound = _form_from(data, where_now, theirs, form.parent_id)
-        rebound.is_valid()
-        rebound.add_error(None, str(exc))
+        rebound.is_valid()  # the person's input, checked again (their values stay as typed)
         return Outcome(form=rebound, conflict=_differences(rebound, theirs))
 
 
