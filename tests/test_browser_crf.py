@@ -112,6 +112,19 @@ def test_investigator_enters_a_case_and_acknowledges_a_warning(page, investigato
     assert_accessible(page)
     screenshot(page, "case-list")
 
+    # The same pages in French (var/screenshots/fr/), for whoever checks the translations.
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    for name, path in (
+        ("case-list", "/cases/"),
+        ("overview", f"/cases/{case.code}/"),
+        ("section-demographics", f"/cases/{case.code}/s/demographics/"),
+        ("history", f"/cases/{case.code}/history/"),
+    ):
+        page.goto(path)
+        assert_accessible(page)
+        screenshot(page, name)
+
 
 def test_two_people_edit_one_section_and_nothing_is_lost(new_page, investigator_a, case_a):
     from tests.factories import DemographicsFactory
