@@ -66,6 +66,10 @@ class ListQuery:
             sort=sort if sort in SORTS else "-updated",
         )
 
+    @property
+    def filtered(self) -> bool:
+        return bool(self.search or self.status or self.group or self.warnings or self.incomplete)
+
     def as_query_string(self) -> str:
         """The filters of this list (without the page), for links that keep them."""
         params = {

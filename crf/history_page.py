@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crf.history import AuditEntry, case_audit_trail
+from crf.lifecycle import TRANSITIONS
 from crf.sections import section_of
 
 PAGE_SIZE = 50
@@ -77,7 +78,10 @@ def readable(entry: AuditEntry) -> Entry:
     transition = entry.context.get("transition")
     what = OPERATIONS.get(entry.operation, entry.operation)
     if transition:
-        what = _("status: {transition}").format(transition=transition)
+        known = TRANSITIONS.get(transition)
+        what = _("status: {transition}").format(
+            transition=str(known.label).lower() if known else transition
+        )
     return Entry(
         when=entry.when,
         who=entry.username or _("the registry"),

@@ -113,7 +113,7 @@ def _save(request: HttpRequest, where: Where, form: PageSectionForm, row: Model 
         return Outcome(saved=form.save())
     except SectionInvalid:
         return Outcome(form=form)  # errors and warnings are on the form
-    except EditConflict as exc:
+    except EditConflict:
         current = access.case_for(where.actor, where.case.code)
         rows = overview.rows_for(where.actor, current)
         data = request.POST.copy()
@@ -121,8 +121,7 @@ def _save(request: HttpRequest, where: Where, form: PageSectionForm, row: Model 
         where_now = Where(where.actor, current, where.model, rows)
         theirs = _row(where_now, row.pk if row is not None and row is not where.case else None)
         rebound = _form_from(data, where_now, theirs, form.parent_id)
-        rebound.is_valid()
-        rebound.add_error(None, str(exc))
+        rebound.is_valid()  # the person's input, checked again (their values stay as typed)
         return Outcome(form=rebound, conflict=_differences(rebound, theirs))
 
 
@@ -335,6 +334,8 @@ def _row_page(request: HttpRequest, where: Where, row: Model | None) -> HttpResp
             if request.htmx:  # type: ignore[attr-defined]
                 return _rows_fragment(request, where)
             return redirect("crf:section", code=where.case.code, slug=where.section.slug)
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        _focus_first_field(form)  # the form appeared in place: the keyboard goes into it
     action = request.path + (f"?parent={parent_id}" if parent_id else "")
     assert outcome.form is not None
     context = _form_context(where, outcome.form, row, conflict=outcome.conflict, action=action)
@@ -342,6 +343,12 @@ def _row_page(request: HttpRequest, where: Where, row: Model | None) -> HttpResp
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "crf/_row_form.html", context)
     return render(request, "crf/row_page.html", context)
+
+
+def _focus_first_field(form: PageSectionForm) -> None:
+    first = next((f for name, f in form.fields.items() if name not in BOOKKEEPING), None)
+    if first is not None and not isinstance(first.widget, forms.HiddenInput):
+        first.widget.attrs["autofocus"] = True
 
 
 def _parent_name(where: Where, parent_id: int | None, row: Model | None) -> str:

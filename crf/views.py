@@ -25,7 +25,7 @@ from crf.codes import Group, Status
 from crf.extensions import CASE_COLUMNS
 from crf.models import Case, Identity
 from crf.services import EditConflict, SectionInvalid
-from registry.models import Centre
+from registry.models import Centre, Role
 
 
 @login_required
@@ -41,7 +41,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "sorts": listing.SORT_LABELS,
         "statuses": Status.choices,
         "groups": Group.choices,
-        "network": actor.has(*access.NETWORK_READERS),
+        # Readers of more than one centre's cases see which centre each case is from.
+        "network": actor.has(*access.NETWORK_READERS, Role.CENTRAL_REVIEWER),
         "may_create": bool(actor.centre_ids) and actor.writes,
         "query_string": query.as_query_string(),
     }

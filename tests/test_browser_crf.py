@@ -111,3 +111,45 @@ def test_investigator_enters_a_case_and_acknowledges_a_warning(page, investigato
     expect(page.get_by_role("table").get_by_role("link", name=case.code)).to_be_visible()
     assert_accessible(page)
     screenshot(page, "case-list")
+
+    # The same pages in French (var/screenshots/fr/), for whoever checks the translations.
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    for name, path in (
+        ("case-list", "/cases/"),
+        ("overview", f"/cases/{case.code}/"),
+        ("section-demographics", f"/cases/{case.code}/s/demographics/"),
+        ("history", f"/cases/{case.code}/history/"),
+    ):
+        page.goto(path)
+        assert_accessible(page)
+        screenshot(page, name)
+
+
+def test_two_people_edit_one_section_and_nothing_is_lost(new_page, investigator_a, case_a):
+    from tests.factories import DemographicsFactory
+
+    DemographicsFactory(case=case_a)
+    url = f"/cases/{case_a.code}/s/demographics/"
+    first, second = new_page(), new_page()
+    for page in (first, second):
+        log_in(page, "inv_a", PASSWORD)
+        page.goto(url)
+
+    first.get_by_role("group", name="Sex").get_by_label("Female").check()
+    first.get_by_role("button", name="Save", exact=True).click()
+    expect(first.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    second.get_by_role("group", name="Sex").get_by_label("Unknown").check()
+    second.get_by_role("button", name="Save", exact=True).click()
+
+    conflict = second.get_by_role("alert").filter(has_text="Someone else saved this section")
+    expect(conflict.get_by_role("row", name="Sex")).to_contain_text("Female")
+    expect(conflict.get_by_role("row", name="Sex")).to_contain_text("Unknown")
+    expect(second.get_by_role("group", name="Sex").get_by_label("Unknown")).to_be_checked()
+    assert_accessible(second)
+    screenshot(second, "section-conflict")
+
+    second.get_by_role("button", name="Save", exact=True).click()  # after reading theirs
+    expect(second.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    expect(second.get_by_role("group", name="Sex").get_by_label("Unknown")).to_be_checked()

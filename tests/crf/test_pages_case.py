@@ -249,6 +249,8 @@ def test_a_case_is_withdrawn_with_a_reason_and_becomes_read_only(inv, case_a):
     assert (case.status, case.withdrawn_reason) == (Status.WITHDRAWN, "patient opposed")
     assert "This case is read-only" in overview(inv, case_a)
     assert inv.get(url).status_code == 403  # withdrawn: nothing left to withdraw
+    history = inv.get(reverse("crf:case_history", args=[case_a.code])).content.decode()
+    assert "(status: withdraw)" in history and "patient opposed" in history
 
 
 def test_the_history_says_who_changed_what_and_why(inv, case_a, investigator_a):

@@ -170,6 +170,7 @@ def test_a_treatment_is_added_edited_and_removed_in_place(inv, case_a):
 
     edit = inv.get(row_url(case_a, "treatment", treatment.pk), **HTMX)
     assert edit.templates[0].name == "crf/_row_form.html"  # a fragment, not a page
+    assert edit.content.decode().count("autofocus") == 1  # the keyboard goes into the form
     inv.post(
         row_url(case_a, "treatment", treatment.pk),
         posted(
@@ -296,3 +297,19 @@ def test_save_and_go_to_the_next_section(inv, case_a):
 
     assert response["Location"] == section_url(case_a, "lupusprofile")
     assert Demographics.objects.filter(case=case_a).exists()
+
+
+def test_a_row_still_linked_from_another_is_not_removed_and_the_page_says_why(inv, case_a):
+    from crf.models import LupusResponse
+
+    treatment = TreatmentFactory(case=case_a)
+    sledai = SledaiAssessment.objects.create(case=case_a, context="follow_up")
+    LupusResponse.objects.create(treatment=treatment, sledai=sledai)
+
+    response = inv.post(
+        row_url(case_a, "sledaiassessment", sledai.pk, "row_delete"), posted(case_a)
+    )
+
+    assert response.status_code == 200
+    assert "This row is linked from" in response.content.decode()
+    assert SledaiAssessment.objects.filter(pk=sledai.pk).exists()
