@@ -44,9 +44,11 @@ def missing_data(rows: CaseRows) -> tuple[list[str], list[str]]:
     return missing, unknown
 
 
-def assessment_of(rows: CaseRows, confirmed: set[str]) -> CaseAssessment:
+def assessment_of(
+    rows: CaseRows, confirmed: set[str], found: list[Discrepancy] | None = None
+) -> CaseAssessment:
     verdict = evaluate(rows)
-    found = discrepancies(rows)
+    found = discrepancies(rows) if found is None else found
     open_ = [d for d in found if d.key not in confirmed]
     missing, unknown = missing_data(rows)
     ordered = open_ + [d for d in found if d.key in confirmed]
@@ -66,8 +68,13 @@ def assessment_of(rows: CaseRows, confirmed: set[str]) -> CaseAssessment:
 def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
     """Recompute and store the assessment of these cases (one upsert)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
-    confirmed = confirmed_keys(r.case.pk for r in rows_list)
-    assessments = [assessment_of(r, confirmed.get(r.case.pk, set())) for r in rows_list]
+    found = {r.case.pk: discrepancies(r) for r in rows_list}
+    # Confirmations matter only where something is found (a batch of new cases: no query).
+    flagged = [pk for pk, items in found.items() if items]
+    confirmed = confirmed_keys(flagged) if flagged else {}
+    assessments = [
+        assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
+    ]
     CaseAssessment.objects.bulk_create(
         assessments,
         update_conflicts=True,
