@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cohorts import adjudication, assessment, workflow
-from cohorts.models import Adjudication, Decision, Query
 from cohorts.extensions import biopsy_reviews
+from cohorts.models import Adjudication, Decision, Query
 from cohorts.quality import discrepancies
 from cohorts.queries import describe, raise_query
 from cohorts.views.common import actor_of, int_or_none, require, run
