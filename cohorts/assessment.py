@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Model
+
 from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
 from cohorts.models import CaseAssessment, ConfirmedDiscrepancy
 from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
@@ -36,7 +38,7 @@ def missing_data(rows: CaseRows) -> tuple[list[str], list[str]]:
     missing = [f"{gap.model._meta.model_name}.{gap.field or ''}" for gap in completeness.gaps(rows)]
     unknown = []
     for model in CRF_MODELS:
-        present = [rows.case] if model is Case else rows.many(model)
+        present: list[Model] = [rows.case] if model is Case else rows.many(model)
         for row in present:
             for name in completeness.requirement(model).fields:
                 if UNKNOWN_CODE in (getattr(row, name, ""), getattr(row, f"{name}_missing", "")):

@@ -132,7 +132,7 @@ def cases_to_review(request: HttpRequest) -> dict[str, Any]:
 def biopsies_to_review(request: HttpRequest) -> dict[str, Any]:
     actor = _actor(request)
     waiting = access.rows_visible(actor, SkinBiopsy).filter(central_review__isnull=True)
-    mine = Query.objects.filter(raised_by=request.user, status=QueryStatus.ANSWERED)
+    mine = Query.objects.filter(raised_by_id=request.user.pk, status=QueryStatus.ANSWERED)
     return {
         "total": waiting.count(),
         "reviewed": access.rows_visible(actor, CentralReview).count(),

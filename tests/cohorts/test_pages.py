@@ -202,3 +202,27 @@ def test_lists_run_a_bounded_number_of_queries(
     client.force_login(central_reviewer)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("cohorts:pathology_list")).status_code == 200
+
+
+def test_every_post_on_a_foreign_case_answers_like_a_missing_one(
+    client, coordinator, investigator_b, consent_no
+):
+    query = raise_query(actor=actor(coordinator), case=consent_no, text="Check")
+    client.force_login(investigator_b)
+    posts = {
+        reverse("cohorts:transition", args=[consent_no.code, "verify"]): "LE-ZZZZZZZ",
+        reverse("cohorts:adjudicate", args=[consent_no.code]): "LE-ZZZZZZZ",
+        reverse("cohorts:discrepancy", args=[consent_no.code]): "LE-ZZZZZZZ",
+        reverse("cohorts:query_new", args=[consent_no.code]): "LE-ZZZZZZZ",
+        reverse("cohorts:query_action", args=[query.pk, "answer"]): str(2_000_000_000),
+        reverse("cohorts:query_action", args=[query.pk, "close"]): str(2_000_000_000),
+    }
+    for url, missing_id in posts.items():
+        missing_url = url.replace(consent_no.code, missing_id).replace(
+            f"/queries/{query.pk}/", f"/queries/{missing_id}/"
+        )
+        foreign = client.post(url, {"text": "x", "decision": "exclude", "reason": "x"})
+        missing = client.post(missing_url, {"text": "x", "decision": "exclude", "reason": "x"})
+        assert foreign.status_code == missing.status_code == 404, url
+        assert foreign.content == missing.content, url
+    assert Query.objects.get(pk=query.pk).messages.count() == 1
