@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Model
+
 from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
 from cohorts.models import CaseAssessment, ConfirmedDiscrepancy
 from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
@@ -36,7 +38,7 @@ def missing_data(rows: CaseRows) -> tuple[list[str], list[str]]:
     missing = [f"{gap.model._meta.model_name}.{gap.field or ''}" for gap in completeness.gaps(rows)]
     unknown = []
     for model in CRF_MODELS:
-        present = [rows.case] if model is Case else rows.many(model)
+        present: list[Model] = [rows.case] if model is Case else rows.many(model)
         for row in present:
             for name in completeness.requirement(model).fields:
                 if UNKNOWN_CODE in (getattr(row, name, ""), getattr(row, f"{name}_missing", "")):
@@ -44,9 +46,11 @@ def missing_data(rows: CaseRows) -> tuple[list[str], list[str]]:
     return missing, unknown
 
 
-def assessment_of(rows: CaseRows, confirmed: set[str]) -> CaseAssessment:
+def assessment_of(
+    rows: CaseRows, confirmed: set[str], found: list[Discrepancy] | None = None
+) -> CaseAssessment:
     verdict = evaluate(rows)
-    found = discrepancies(rows)
+    found = discrepancies(rows) if found is None else found
     open_ = [d for d in found if d.key not in confirmed]
     missing, unknown = missing_data(rows)
     ordered = open_ + [d for d in found if d.key in confirmed]
@@ -66,8 +70,13 @@ def assessment_of(rows: CaseRows, confirmed: set[str]) -> CaseAssessment:
 def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
     """Recompute and store the assessment of these cases (one upsert)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
-    confirmed = confirmed_keys(r.case.pk for r in rows_list)
-    assessments = [assessment_of(r, confirmed.get(r.case.pk, set())) for r in rows_list]
+    found = {r.case.pk: discrepancies(r) for r in rows_list}
+    # Confirmations matter only where something is found (a batch of new cases: no query).
+    flagged = [pk for pk, items in found.items() if items]
+    confirmed = confirmed_keys(flagged) if flagged else {}
+    assessments = [
+        assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
+    ]
     CaseAssessment.objects.bulk_create(
         assessments,
         update_conflicts=True,

@@ -20,6 +20,7 @@ from cohorts.models import OPEN_QUERY_STATUSES, Adjudication, CaseAssessment, Qu
 from cohorts.queries import MODELS_BY_NAME
 from crf.codes import Group, Status
 from crf.models import Case
+from crf.models.base import field as field_of
 from registry.models import Centre
 
 AGE_BUCKETS = (  # (upper bound in days, CSV key, label)
@@ -54,7 +55,7 @@ def field_label(key: str) -> str:
     section = str(model._meta.verbose_name).capitalize()
     if not field:
         return _("{section} (no row)").format(section=section)
-    return f"{section} › {model._meta.get_field(field).verbose_name}"
+    return f"{section} › {field_of(model, field).verbose_name}"
 
 
 def build() -> Dashboard:

@@ -72,7 +72,22 @@ def overview_panel(actor: Actor, case: Case, rows: CaseRows) -> dict[str, Any]:
         "adjudication": Adjudication.objects.filter(case=case).first(),
         "may_review": access.may_review_cases(actor),
         "transitions": lifecycle.available(actor, case),
+        "biopsies": biopsy_reviews(rows),
     }
+
+
+def biopsy_reviews(rows: CaseRows) -> list[dict[str, Any]]:
+    """Each skin biopsy of the case with its central review and whether it was reclassified
+    (from the rows in memory: no query)."""
+    from cohorts.pathology import is_reclassified
+
+    found = []
+    for biopsy in rows.many(SkinBiopsy):
+        review = rows.review_of(biopsy)
+        found.append(
+            {"biopsy": biopsy, "review": review, "reclassified": is_reclassified(biopsy, review)}
+        )
+    return found
 
 
 def field_notes(
@@ -117,7 +132,7 @@ def cases_to_review(request: HttpRequest) -> dict[str, Any]:
 def biopsies_to_review(request: HttpRequest) -> dict[str, Any]:
     actor = _actor(request)
     waiting = access.rows_visible(actor, SkinBiopsy).filter(central_review__isnull=True)
-    mine = Query.objects.filter(raised_by=request.user, status=QueryStatus.ANSWERED)
+    mine = Query.objects.filter(raised_by_id=request.user.pk, status=QueryStatus.ANSWERED)
     return {
         "total": waiting.count(),
         "reviewed": access.rows_visible(actor, CentralReview).count(),

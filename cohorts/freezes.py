@@ -27,7 +27,7 @@ from cohorts.models import ControlSelection, Freeze
 from cohorts.selection import case_cohort, control_cohort
 from crf import access, snapshot
 from crf.access import Actor
-from crf.models import CRF_MODELS, Case
+from crf.models import CRF_MODELS, Case, Identity
 from crf.models.base import field as field_of
 from crf.models.base import link_to_case, related
 from crf.rows import CaseRows
@@ -131,8 +131,11 @@ def _parents_first() -> list[type[Model]]:
     return ordered
 
 
-def rows_as_of(case_ids: Sequence[int], position: dict[str, int]) -> dict[int, CaseRows]:
-    """CaseRows of these cases as they were at the audit `position` (one query per model)."""
+def rows_as_of(
+    case_ids: Sequence[int], position: dict[str, int], *, identity: bool = False
+) -> dict[int, CaseRows]:
+    """CaseRows of these cases as they were at the audit `position` (one query per model).
+    Identity rows are left out unless asked for: a freeze feeds analyses, never identities."""
     cases = {
         row["id"]: row
         for row in _latest_events(Case, position.get(event_table(Case), 0), "pgh_obj_id", case_ids)
@@ -140,6 +143,8 @@ def rows_as_of(case_ids: Sequence[int], position: dict[str, int]) -> dict[int, C
     per_case: dict[int, dict[type[Model], list[dict]]] = {pk: {} for pk in cases}
     owner: dict[type[Model], dict[int, int]] = {Case: {pk: pk for pk in cases}}
     for model in _parents_first():
+        if model is Identity and not identity:
+            continue
         link = link_to_case(model)
         assert link is not None
         parent = related(model, link)

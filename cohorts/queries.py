@@ -34,6 +34,7 @@ from crf.access import Actor
 from crf.codes import Status
 from crf.lifecycle import case_transition
 from crf.models import CRF_MODELS, Case
+from crf.models.base import field as field_of
 from crf.models.base import link_to_case
 from crf.models.case import READ_ONLY_STATUSES
 from crf.rows import ONE_PER_CASE, CaseRows
@@ -41,7 +42,7 @@ from crf.services import Acknowledgements, locked_case, section_save
 from registry.audit import Source, audit_context
 from registry.models import Role, User
 
-MODELS_BY_NAME: dict[str, type[Model]] = {m._meta.model_name: m for m in CRF_MODELS}
+MODELS_BY_NAME: dict[str, type[Model]] = {str(m._meta.model_name): m for m in CRF_MODELS}
 QUERYABLE_STATUSES = frozenset(set(Status) - READ_ONLY_STATUSES)
 
 
@@ -94,7 +95,11 @@ def queryable_field(model: type[Model], name: str) -> None:
                 )
             }
         ) from exc
-    if not getattr(found, "concrete", False) or name == link_to_case(model) or found.primary_key:
+    if (
+        not getattr(found, "concrete", False)
+        or name == link_to_case(model)
+        or getattr(found, "primary_key", False)
+    ):
         raise ValidationError({"field": _("Raise the query on a data field of the section.")})
 
 
@@ -115,7 +120,7 @@ def describe(query: Query) -> str:
     if query.row_id and model not in ONE_PER_CASE and model is not Case:
         text += f" #{query.row_id}"
     if query.field:
-        text += f" › {model._meta.get_field(query.field).verbose_name}"
+        text += f" › {field_of(model, query.field).verbose_name}"
     return text
 
 

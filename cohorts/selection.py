@@ -81,8 +81,8 @@ def keyed(cases: QuerySet[Case], match_on: Sequence[str]) -> list[list[Any]]:
     """[[case id, matching key], ...] in id order; the key is a list of the variables'
     values (one query for the demographics)."""
     ids = list(cases.values_list("pk", flat=True))
-    demos = {
-        row["case_id"]: row
+    demos: dict[int, dict[str, Any]] = {
+        row["case_id"]: dict(row)
         for row in Demographics.objects.filter(case_id__in=ids).values(
             "case_id", "sex", "age_at_le_diagnosis"
         )

@@ -3,6 +3,8 @@ central review of one biopsy recorded through the CRF's write contract."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from cohorts import pathology
 from cohorts.models import Query
+from cohorts.queries import describe
 from cohorts.views.common import actor_of, refusal_text, require
 from crf import access
 from crf.forms import section_form
@@ -35,6 +38,13 @@ def biopsy_list(request: HttpRequest) -> HttpResponse:
         biopsy.reclassified = pathology.is_reclassified(biopsy, review)  # type: ignore[attr-defined]
     context = {"page": page, "summary": pathology.summary(actor), "show": request.GET.get("show")}
     return render(request, "cohorts/pathology_list.html", context)
+
+
+def _described(queries: Any) -> list[Query]:
+    found = list(queries.select_related("case"))
+    for query in found:
+        query.where = describe(query)  # type: ignore[attr-defined]
+    return found
 
 
 def _biopsy(request: HttpRequest, pk: int) -> SkinBiopsy:
@@ -84,6 +94,8 @@ def biopsy_review(request: HttpRequest, pk: int) -> HttpResponse:
         "reclassified": pathology.is_reclassified(biopsy, review),
         "form": form if writable else None,
         "skin_ngs": NgsTest.objects.filter(skin_biopsy=biopsy),
-        "queries": Query.objects.filter(case=case, model__in=("skinbiopsy", "centralreview")),
+        "queries": _described(
+            Query.objects.filter(case=case, model__in=("skinbiopsy", "centralreview"))
+        ),
     }
     return render(request, "cohorts/pathology_biopsy.html", context)

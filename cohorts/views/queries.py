@@ -70,7 +70,9 @@ def correctable(query: Query) -> Any:
 def query_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require(access.may_read_records(actor))
-    shown = request.GET.get("status", "waiting")
+    # What waits for this person: answers to give (investigators), answers to read (raisers).
+    default = "waiting" if actor.centre_ids else "answered"
+    shown = request.GET.get("status", default)
     found = services.queries_visible(actor).select_related("case", "raised_by")
     if shown in STATUS_FILTERS:
         found = found.filter(status__in=STATUS_FILTERS[shown])

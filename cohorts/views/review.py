@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cohorts import adjudication, assessment, workflow
+from cohorts.extensions import biopsy_reviews
 from cohorts.models import Adjudication, Decision, Query
 from cohorts.quality import discrepancies
 from cohorts.queries import describe, raise_query
 from cohorts.views.common import actor_of, int_or_none, require, run
 from crf import access, lifecycle, snapshot
+from crf.models.case import READ_ONLY_STATUSES
 
 TRANSITION_SERVICES = {
     "start_review": workflow.case_start_review,
@@ -37,6 +39,7 @@ def case_review(request: HttpRequest, code: str) -> HttpResponse:
         query.where = describe(query)  # type: ignore[attr-defined]
     queried_keys = {q.discrepancy_key for q in queries if q.is_open and q.discrepancy_key}
     transitions = [t for t in lifecycle.available(actor, case) if t.name in TRANSITION_SERVICES]
+    read_only = case.status in READ_ONLY_STATUSES
     context = {
         "case": case,
         "verdict": assessment.stored_verdict(current),
@@ -48,10 +51,9 @@ def case_review(request: HttpRequest, code: str) -> HttpResponse:
         "blockers": {t.name: lifecycle.blockers(actor, case, t.name) for t in transitions},
         "adjudication": Adjudication.objects.filter(case=case).select_related("decided_by").first(),
         "decisions": Decision.choices,
-        "may_adjudicate": access.may_adjudicate(actor)
-        and case.status not in ("locked", "withdrawn"),
-        "may_raise": access.may_raise_query(actor, case)
-        and case.status not in ("locked", "withdrawn"),
+        "may_adjudicate": access.may_adjudicate(actor) and not read_only,
+        "may_raise": access.may_raise_query(actor, case) and not read_only,
+        "biopsies": biopsy_reviews(rows),
     }
     return render(request, "cohorts/case_review.html", context)
 

@@ -14,7 +14,7 @@ from cohorts.freezes import freeze_rows, take_freeze
 from cohorts.models import Adjudication, CaseAssessment
 from cohorts.selection import case_cohort, control_cohort, draw, redraw, select_controls
 from crf import access, snapshot
-from crf.models import Case, CutaneousLesion, Demographics
+from crf.models import Case, CutaneousLesion, Demographics, Identity
 from crf.services import section_delete, section_save
 from tests.factories import CaseFactory, CentreFactory
 
@@ -206,6 +206,7 @@ def test_a_freeze_yields_the_values_as_they_were(investigator_a, coordinator, ca
 
     (frozen,) = freeze_rows(freeze)
     assert frozen.one(Demographics).sex == "female"
+    assert frozen.one(Identity) is None  # a freeze never carries identities
     assert [r.subtype for r in frozen.many(CutaneousLesion)] == ["chilblain"]
     live = snapshot.load_one(fresh(case_a))
     assert live.one(Demographics).sex == "male"

@@ -102,3 +102,28 @@ def test_queries_and_freezes_work_as_the_application_role(
     freeze = take_freeze(actor=actor(coordinator), name="As app role")
     (rows,) = freeze_rows(freeze)
     assert rows.one(Demographics).sex == "male"
+
+
+def test_extension_templates_render(coordinator, investigator_a, queried, case_a):
+    """The CRF pages render these (crf.extensions); they are checked here on their own."""
+    from django.template.loader import render_to_string
+
+    from cohorts.assessment import reassess
+
+    reassess([case_a])  # rows made by factories, not through the services
+    listed = with_columns(Case.objects.filter(pk=case_a.pk), actor(coordinator)).get()
+    cells = [render_to_string(c.template, {"case": listed}) for c in crf_extensions.CASE_COLUMNS]
+    assert "1 open query" in cells[0] and "Undetermined" in cells[1]
+    note = extensions.field_notes(actor(investigator_a), case_a, Demographics, None)["sex"]
+    html = render_to_string("cohorts/ext/field_note.html", {"note": note})
+    assert f"Open query {queried.pk} on this field" in html and "Female" in html
+    context = extensions.overview_panel(actor(investigator_a), case_a, snapshot.load_one(case_a))
+    panel = render_to_string("cohorts/ext/overview_panel.html", context)
+    assert "Documented VEXAS syndrome" in panel and f"Query {queried.pk}" in panel
+    assert "Open the case review" not in panel  # investigators do not review
+
+
+def with_columns(cases, who):
+    for column in crf_extensions.CASE_COLUMNS:
+        cases = column.annotate(cases, who)
+    return cases

@@ -174,3 +174,55 @@ def test_the_review_page_runs_a_bounded_number_of_queries(
     client.force_login(coordinator)
     with django_assert_max_num_queries(25):
         client.get(reverse("cohorts:case_review", args=[consent_no.code]))
+
+
+def test_review_and_overview_show_the_reclassification(client, coordinator, case_a):
+    from cohorts.extensions import overview_panel
+    from crf import snapshot
+
+    biopsy = SkinBiopsyFactory(case=case_a, local_diagnosis="cle")
+    CentralReview.objects.create(biopsy=biopsy, diagnosis="mds_cmml_cutis")
+    client.force_login(coordinator)
+    page = client.get(reverse("cohorts:case_review", args=[case_a.code])).content.decode()
+    assert "Reclassified" in page and "MDS/CMML cutis" in page
+    (shown,) = overview_panel(actor(coordinator), case_a, snapshot.load_one(case_a))["biopsies"]
+    assert shown["reclassified"] and shown["review"].diagnosis == "mds_cmml_cutis"
+
+
+def test_lists_run_a_bounded_number_of_queries(
+    client, coordinator, central_reviewer, consent_no, django_assert_max_num_queries
+):
+    for i in range(30):
+        raise_query(actor=actor(coordinator), case=consent_no, text=f"Q{i}")
+        SkinBiopsyFactory(case=consent_no)
+    client.force_login(coordinator)
+    for name in ("cohorts:query_list", "cohorts:dashboard", "cohorts:cohorts"):
+        with django_assert_max_num_queries(20):
+            assert client.get(reverse(name), {"status": "all"}).status_code == 200
+    client.force_login(central_reviewer)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("cohorts:pathology_list")).status_code == 200
+
+
+def test_every_post_on_a_foreign_case_answers_like_a_missing_one(
+    client, coordinator, investigator_b, consent_no
+):
+    query = raise_query(actor=actor(coordinator), case=consent_no, text="Check")
+    client.force_login(investigator_b)
+    posts = {
+        reverse("cohorts:transition", args=[consent_no.code, "verify"]): "LE-ZZZZZZZ",
+        reverse("cohorts:adjudicate", args=[consent_no.code]): "LE-ZZZZZZZ",
+        reverse("cohorts:discrepancy", args=[consent_no.code]): "LE-ZZZZZZZ",
+        reverse("cohorts:query_new", args=[consent_no.code]): "LE-ZZZZZZZ",
+        reverse("cohorts:query_action", args=[query.pk, "answer"]): str(2_000_000_000),
+        reverse("cohorts:query_action", args=[query.pk, "close"]): str(2_000_000_000),
+    }
+    for url, missing_id in posts.items():
+        missing_url = url.replace(consent_no.code, missing_id).replace(
+            f"/queries/{query.pk}/", f"/queries/{missing_id}/"
+        )
+        foreign = client.post(url, {"text": "x", "decision": "exclude", "reason": "x"})
+        missing = client.post(missing_url, {"text": "x", "decision": "exclude", "reason": "x"})
+        assert foreign.status_code == missing.status_code == 404, url
+        assert foreign.content == missing.content, url
+    assert Query.objects.get(pk=query.pk).messages.count() == 1
