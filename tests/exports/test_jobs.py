@@ -282,3 +282,33 @@ def test_a_profile_allowing_a_field_that_is_not_free_text_is_refused(db):
     with pytest.raises(ValidationError) as refused:
         ExportProfile(name="Bad Name!").full_clean()
     assert "name" in refused.value.message_dict
+
+
+# ---- numbers back to cases ----
+
+
+def test_coordinators_follow_a_number_back_to_the_cases_it_counts(
+    cases, profile, coordinator, statistician, investigator_a
+):
+    job = jobs.run_job(jobs.create_job(profile=profile, formats=["csv"]).pk)
+    female = next(c for c in cases if c.demographics.sex == "female")
+    query = {"table": "table1", "row": "female_male", "column": 0, "number": "female_n"}
+    url = reverse("exports:analysis_cases", args=[job.pk])
+
+    client = Client()
+    client.force_login(coordinator)
+    page = client.get(reverse("exports:analysis", args=[job.pk])).content.decode()
+    assert url in page  # the numbers are links
+    listed = client.get(url, query).content.decode()
+    assert female.code in listed and cases[1].code not in listed
+    assert client.get(url, {**query, "number": "nope"}).status_code == 404
+    assert client.get(url, {**query, "column": "x"}).status_code == 404
+    assert client.get(reverse("exports:list")).status_code == 404  # no files for them
+
+    stats = Client()
+    stats.force_login(statistician)
+    assert url not in stats.get(reverse("exports:analysis", args=[job.pk])).content.decode()
+    assert stats.get(url, query).status_code == 404
+    investigator = Client()
+    investigator.force_login(investigator_a)
+    assert investigator.get(url, query).status_code == 404
