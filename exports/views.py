@@ -75,6 +75,7 @@ def start_export(request: HttpRequest) -> HttpResponse:
     job = jobs.create_job(
         profile=form.cleaned_data["profile"],
         formats=form.cleaned_data["formats"],
+        freeze=form.cleaned_data["freeze"],
         user=request.user,
         trigger=ExportJob.Trigger.PAGE,
     )

@@ -66,3 +66,31 @@ def test_a_freeze_exports_its_rows_as_they_were(db, centre_a, coordinator, tmp_p
     assert data != [(f.name, f.sha256) for f in live.files if f.table]
     with pytest.raises(FreezeUnavailable, match="does not exist"):
         source_for("No such freeze")
+
+
+def test_a_statistician_exports_a_freeze_from_the_page(
+    db, centre_a, coordinator, statistician, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from exports.models import ExportJob, ExportProfile
+
+    case = CaseFactory(centre=centre_a)
+    DemographicsFactory(case=case, sex="female")
+    apps.get_model("cohorts", "Freeze").objects.create(
+        name="Frozen", case_ids=[case.pk], control_ids=[], position=freezes.position_now(),
+        created_by=coordinator,
+    )  # fmt: skip
+    profile = ExportProfile.objects.create(name="freeze-page", k_threshold=1)
+    client = Client()
+    client.force_login(statistician)
+    assert b"Frozen" in client.get(reverse("exports:list")).content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("exports:start"),
+            {"profile": profile.pk, "freeze": "Frozen", "formats": ["csv"]},
+        )
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.DONE and job.freeze == "Frozen"
+    assert job.manifest["freeze"] == {"id": "Frozen", "data": "frozen snapshot Frozen"}
