@@ -89,18 +89,24 @@ def start_export(request: HttpRequest) -> HttpResponse:
 def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     _exporter(request)
     job = _job(job_id)
-    return render(request, "exports/export_detail.html", _detail_context(job))
+    return render(request, "exports/export_detail.html", _detail_context(job, request.GET.get("k")))
 
 
-def _detail_context(job: ExportJob) -> dict:
+def _detail_context(job: ExportJob, chosen: str | None = None) -> dict:
+    """`chosen`: another threshold to list the groups under (the profile's decides the
+    downloads)."""
     files = list(job.files.all()) if job.status == ExportJob.Status.DONE else []
     report = job.k_report or {}
-    at_risk_groups = [g for g in report.get("groups", []) if g["size"] < job.k_threshold]
+    threshold = int(chosen) if chosen and chosen.isdigit() and int(chosen) >= 1 else None
+    threshold = threshold or job.k_threshold
+    groups = [g for g in report.get("groups", []) if g["size"] < threshold]
     return {
         "job": job,
         "files": files,
         "report": report,
-        "at_risk_groups": at_risk_groups,
+        "threshold": threshold,
+        "at_risk_groups": groups,
+        "at_risk_cases": sum(g["size"] for g in groups),
         "poll_seconds": POLL_SECONDS,
     }
 

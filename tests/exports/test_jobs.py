@@ -141,6 +141,10 @@ def test_statistician_starts_follows_accepts_the_report_and_downloads(
     # k = 1 under the threshold 2: no download before the report is accepted.
     detail = client.get(reverse("exports:detail", args=[job.pk]))
     assert b"Re-identification report" in detail.content and url.encode() not in detail.content
+    assert b"2 cases are in groups smaller than 2." in detail.content
+    # Another threshold lists other groups (downloads stay under the profile's).
+    chosen = client.get(reverse("exports:detail", args=[job.pk]), {"k": "1"})
+    assert b"Every group has at least 1 cases." in chosen.content
     assert client.get(url).status_code == 404
     client.post(reverse("exports:accept_report", args=[job.pk]))
     job.refresh_from_db()
