@@ -256,6 +256,13 @@ def may_export(actor: Actor) -> bool:
     return actor.has(*EXPORTERS) and actor.scope != Scope.SYSTEM
 
 
+def may_trace_export_ids(actor: Actor) -> bool:
+    """Follow a number of the study's tables back to the cases it counts (their pseudonymous
+    codes and record pages): coordinators and registry administrators, signed in. They also
+    read the study's tables of an export (not its files)."""
+    return actor.scope == Scope.SESSION and actor.has(*NETWORK_READERS)
+
+
 def may_manage_export_profiles(actor: Actor) -> bool:
     """Which free text leaves, how dates and ages are coarsened, the k threshold: registry
     administrators, in a signed-in session."""

@@ -4,7 +4,8 @@ through whatever authentication the API uses (a session, or a personal token: a 
 token is enough, an export writes no record).
 
     GET  /exports/api/jobs/                         the history
-    POST /exports/api/jobs/  {"profile": "deidentified", "formats": ["csv", "dta"]}
+    POST /exports/api/jobs/  {"profile": "deidentified", "formats": ["csv", "dta"],
+                              "freeze": "Manuscript v1"}      (no freeze: the current data)
     GET  /exports/api/jobs/<id>/                    status, progress, report, files
     POST /exports/api/jobs/<id>/accept-report/      when k is under the threshold
     GET  /exports/api/jobs/<id>/files/<name>        the file (audited)
@@ -25,6 +26,7 @@ from rest_framework.views import APIView
 
 from crf import access
 from exports import jobs
+from exports.forms import freeze_choices
 from exports.models import ExportDownload, ExportFile, ExportJob, ExportProfile
 from exports.pipeline import check_formats
 from exports.views import CONTENT_TYPES, HISTORY_LENGTH
@@ -103,8 +105,18 @@ class JobList(APIView):
             formats = check_formats([str(f) for f in formats] if isinstance(formats, list) else [])
         except ValueError as error:
             return Response({"formats": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        freeze = str(data.get("freeze") or "")
+        if freeze not in dict(freeze_choices()):
+            return Response(
+                {"freeze": _("Unknown freeze: leave it out for the current data.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         job = jobs.create_job(
-            profile=profile, formats=formats, user=request.user, trigger=ExportJob.Trigger.API
+            profile=profile,
+            formats=formats,
+            freeze=freeze,
+            user=request.user,
+            trigger=ExportJob.Trigger.API,
         )
         jobs.enqueue(job)
         return Response(job_json(job, request), status=status.HTTP_202_ACCEPTED)

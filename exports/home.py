@@ -13,3 +13,8 @@ SHOWN = 5
 
 def latest_exports(request: HttpRequest) -> dict[str, Any]:
     return {"jobs": list(ExportJob.objects.select_related("profile")[:SHOWN])}
+
+
+def latest_study_tables(request: HttpRequest) -> dict[str, Any]:
+    done = ExportJob.objects.filter(status=ExportJob.Status.DONE).select_related("profile")
+    return {"jobs": list(done[:SHOWN])}

@@ -126,6 +126,7 @@ def _run(job: ExportJob) -> ExportJob:
         )
     except Exception as error:
         log.exception("export job %s failed", job.pk)
+        _forget_files(job, storage)  # no half-written export stays behind
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=str(error)
         )

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crf import access
-from exports import analysis, jobs, study
+from exports import analysis, deid, jobs, study
 from exports.forms import StartExportForm
 from exports.models import ExportDownload, ExportFile, ExportJob
+from exports.pipeline import pseudonym_key
 
 HISTORY_LENGTH = 50
 POLL_SECONDS = 2
@@ -37,6 +38,14 @@ FIGURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 def _exporter(request: HttpRequest) -> access.Actor:
     actor = access.actor_for(request.user)
     if not access.may_export(actor):
+        raise Http404("No such page.")
+    return actor
+
+
+def _analysis_reader(request: HttpRequest) -> access.Actor:
+    """Exporters, and those who may follow the tables' numbers back to the cases."""
+    actor = access.actor_for(request.user)
+    if not (access.may_export(actor) or access.may_trace_export_ids(actor)):
         raise Http404("No such page.")
     return actor
 
@@ -66,6 +75,7 @@ def start_export(request: HttpRequest) -> HttpResponse:
     job = jobs.create_job(
         profile=form.cleaned_data["profile"],
         formats=form.cleaned_data["formats"],
+        freeze=form.cleaned_data["freeze"],
         user=request.user,
         trigger=ExportJob.Trigger.PAGE,
     )
@@ -79,18 +89,24 @@ def start_export(request: HttpRequest) -> HttpResponse:
 def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     _exporter(request)
     job = _job(job_id)
-    return render(request, "exports/export_detail.html", _detail_context(job))
+    return render(request, "exports/export_detail.html", _detail_context(job, request.GET.get("k")))
 
 
-def _detail_context(job: ExportJob) -> dict:
+def _detail_context(job: ExportJob, chosen: str | None = None) -> dict:
+    """`chosen`: another threshold to list the groups under (the profile's decides the
+    downloads)."""
     files = list(job.files.all()) if job.status == ExportJob.Status.DONE else []
     report = job.k_report or {}
-    at_risk_groups = [g for g in report.get("groups", []) if g["size"] < job.k_threshold]
+    threshold = int(chosen) if chosen and chosen.isdigit() and int(chosen) >= 1 else None
+    threshold = threshold or job.k_threshold
+    groups = [g for g in report.get("groups", []) if g["size"] < threshold]
     return {
         "job": job,
         "files": files,
         "report": report,
-        "at_risk_groups": at_risk_groups,
+        "threshold": threshold,
+        "at_risk_groups": groups,
+        "at_risk_cases": sum(g["size"] for g in groups),
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -153,7 +169,7 @@ def _study_data(job: ExportJob) -> analysis.StudyData:
 @login_required
 @require_GET
 def analysis_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    _exporter(request)
+    actor = _analysis_reader(request)
     job = _job(job_id)
     try:
         data = _study_data(job)
@@ -162,18 +178,65 @@ def analysis_page(request: HttpRequest, job_id: int) -> HttpResponse:
         return render(
             request, "exports/analysis.html", {"job": job, "problem": str(problem)}, status=409
         )
-    contexts = [analysis.to_html_context(t) for k, t in tables.items() if k != "figure3"]
     return render(
         request,
         "exports/analysis.html",
-        {"job": job, "tables": contexts, "figure": analysis.to_html_context(tables["figure3"])},
+        {
+            "job": job,
+            "tables": [analysis.to_html_context(t) for t in tables.values()],
+            "figure": analysis.to_html_context(tables["figure3"]),
+            "tracing": access.may_trace_export_ids(actor),
+            "exporter": access.may_export(actor),
+        },
+    )
+
+
+@login_required
+@require_GET
+def analysis_cases(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The cases a number of the study's tables counts, for coordinators and registry
+    administrators: the export ids it carries, mapped back to the case codes they may open
+    (the pseudonym is recomputed with the key, which never leaves the registry)."""
+    actor = access.actor_for(request.user)
+    if not access.may_trace_export_ids(actor):
+        raise Http404("No such page.")
+    job = _job(job_id)
+    try:
+        tables = study.study_tables(_study_data(job))
+        table = tables[request.GET["table"]]
+        row = table.row(request.GET["row"])
+        column = int(request.GET["column"])
+        number = row.cells[column].number(request.GET["number"])
+    except (KeyError, ValueError, IndexError, study.NoAnalysableFiles, analysis.AnalysisInputError):
+        raise Http404("No such number.") from None
+    if number is None:
+        raise Http404("No such number.")
+    of = deid.pseudonymiser(key=pseudonym_key(), profile=job.policy["name"])
+    wanted = set(number.export_ids)
+    codes = sorted(
+        code
+        for code in access.cases_visible(actor).values_list("code", flat=True).iterator()
+        if of(code) in wanted
+    )
+    return render(
+        request,
+        "exports/analysis_cases.html",
+        {
+            "job": job,
+            "table": table,
+            "row": row,
+            "column": table.columns[column],
+            "cell": row.cells[column],
+            "codes": codes,
+            "counted": len(wanted),
+        },
     )
 
 
 @login_required
 @require_GET
 def figure3(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
-    _exporter(request)
+    _analysis_reader(request)
     if fmt not in FIGURE_TYPES:
         raise Http404("No such figure.")
     job = _job(job_id)

@@ -140,6 +140,10 @@ def test_statistician_starts_follows_accepts_the_report_and_downloads(
     # k = 1 under the threshold 2: no download before the report is accepted.
     detail = client.get(reverse("exports:detail", args=[job.pk]))
     assert b"Re-identification report" in detail.content and url.encode() not in detail.content
+    assert b"2 cases are in groups smaller than 2." in detail.content
+    # Another threshold lists other groups (downloads stay under the profile's).
+    chosen = client.get(reverse("exports:detail", args=[job.pk]), {"k": "1"})
+    assert b"Every group has at least 1 cases." in chosen.content
     assert client.get(url).status_code == 404
     client.post(reverse("exports:accept_report", args=[job.pk]))
     job.refresh_from_db()
@@ -215,6 +219,12 @@ def test_the_api_starts_polls_accepts_and_downloads(
         "application/json",
     )
     assert refused.status_code == 400 and "csv" in refused.json()["formats"]
+    refused = client.post(
+        reverse("exports:api_jobs"),
+        {"profile": "jobs-test", "formats": ["csv"], "freeze": "F9"},
+        "application/json",
+    )
+    assert refused.status_code == 400 and "current data" in refused.json()["freeze"]
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(
             reverse("exports:api_jobs"),
@@ -282,3 +292,33 @@ def test_a_profile_allowing_a_field_that_is_not_free_text_is_refused(db):
     with pytest.raises(ValidationError) as refused:
         ExportProfile(name="Bad Name!").full_clean()
     assert "name" in refused.value.message_dict
+
+
+# ---- numbers back to cases ----
+
+
+def test_coordinators_follow_a_number_back_to_the_cases_it_counts(
+    cases, profile, coordinator, statistician, investigator_a
+):
+    job = jobs.run_job(jobs.create_job(profile=profile, formats=["csv"]).pk)
+    female = next(c for c in cases if c.demographics.sex == "female")
+    query = {"table": "table1", "row": "female_male", "column": 0, "number": "female_n"}
+    url = reverse("exports:analysis_cases", args=[job.pk])
+
+    client = Client()
+    client.force_login(coordinator)
+    page = client.get(reverse("exports:analysis", args=[job.pk])).content.decode()
+    assert url in page  # the numbers are links
+    listed = client.get(url, query).content.decode()
+    assert female.code in listed and cases[1].code not in listed
+    assert client.get(url, {**query, "number": "nope"}).status_code == 404
+    assert client.get(url, {**query, "column": "x"}).status_code == 404
+    assert client.get(reverse("exports:list")).status_code == 404  # no files for them
+
+    stats = Client()
+    stats.force_login(statistician)
+    assert url not in stats.get(reverse("exports:analysis", args=[job.pk])).content.decode()
+    assert stats.get(url, query).status_code == 404
+    investigator = Client()
+    investigator.force_login(investigator_a)
+    assert investigator.get(url, query).status_code == 404

@@ -85,8 +85,34 @@ ROUTES: dict[str, Route] = {
     "exports:detail": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_job_kwargs),
     "exports:progress": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_job_kwargs),
     "exports:download": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_file_kwargs),
-    "exports:analysis": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_job_kwargs),
-    "exports:figure3": Route(_exporters_only(), variants=JOB_VARIANTS, kwargs=_figure_kwargs),
+    # The study's tables: exporters, and coordinators (who follow numbers back to cases).
+    "exports:analysis": Route(
+        {**_exporters_only(), "coordinator": {"job": 200, "missing": 404}},
+        variants=JOB_VARIANTS,
+        kwargs=_job_kwargs,
+    ),
+    "exports:figure3": Route(
+        {**_exporters_only(), "coordinator": {"job": 200, "missing": 404}},
+        variants=JOB_VARIANTS,
+        kwargs=_figure_kwargs,
+    ),
+    # The cases behind a number: coordinators and registry administrators only.
+    "exports:analysis_cases": Route(
+        {
+            **{role: dict.fromkeys(JOB_VARIANTS, 404) for role in roles(404)},
+            "anonymous": LOGIN,
+            "coordinator": {"job": 200, "missing": 404},
+            "registry_admin": {"job": 200, "missing": 404},
+        },
+        variants=JOB_VARIANTS,
+        kwargs=_job_kwargs,
+        query=lambda world, variant: {
+            "table": "table1",
+            "row": "female_male",
+            "column": 0,
+            "number": "female_n",
+        },  # fmt: skip
+    ),
     # The API (JSON): the same people; anonymous callers are refused by DRF (403 with the
     # session authentication alone; 401 once token authentication is configured).
     "exports:api_jobs": Route(roles(404, anonymous=API_ANONYMOUS, **EXPORTERS)),
