@@ -1,4 +1,4 @@
-"""Where an export's rows come from: the current data, or (later) a data freeze.
+"""Where an export's rows come from: the current data, or a data freeze.
 
 The pipeline asks a `Source` for the rows of each table plan (`exports.deid.TablePlan`):
 tuples of the values named by `plan.sources` (ORM lookups from `plan.model`), one per row,
@@ -13,15 +13,12 @@ the live data, and what the coordinators' `cohorts.freezes.rows_as_of(ids, posit
 for a freeze), a chunk of cases at a time, in case-code order; the same rows give the same
 bytes as `CurrentData`.
 
-A freeze plugs in through `source_for(freeze)`: `cohorts.freezes.export_source(freeze)` when
-the cohorts app offers one, else a `CaseRowsSource` over the freeze's members rebuilt by
-`cohorts.freezes.rows_as_of` at the freeze's audit position (see docs/exports.md,
-"Freezes"); without a freeze provider, asking for a freeze is refused with a clear message.
+`source_for(freeze)` gives a freeze as a `CaseRowsSource` over its members rebuilt by
+`cohorts.freezes.rows_as_of` at the freeze's audit position (docs/exports.md, "Freezes").
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
@@ -173,39 +170,20 @@ class CaseRowsSource:
 
 
 class FreezeUnavailable(ValueError):
-    """A freeze was asked for and no freeze provider is installed, or it does not exist."""
-
-
-FREEZE_PROVIDER = "cohorts.freezes"
+    """A freeze was asked for that does not exist."""
 
 
 def source_for(freeze: str | None) -> Source:
-    """The current data (freeze None or ""), or the rows of freeze `freeze`."""
+    """The current data (freeze None or ""), or the rows of freeze `freeze` (by name or id),
+    its members as of its audit position (`cohorts.freezes`)."""
     if not freeze:
         return CurrentData()
-    try:
-        provider = importlib.import_module(FREEZE_PROVIDER)
-    except ImportError:
-        raise FreezeUnavailable(
-            _(
-                "Freeze %(freeze)s: this registry has no data freezes yet; export the current "
-                "data (leave the freeze out) or create the freeze first."
-            )
-            % {"freeze": freeze}
-        ) from None
-    if hasattr(provider, "export_source"):
-        return provider.export_source(freeze)
-    return _freeze_source(provider, freeze)
+    from cohorts import freezes
+    from cohorts.models import Freeze
 
-
-def _freeze_source(provider: Any, freeze: str) -> Source:
-    """A freeze of `cohorts` (by name, or by id): its members as of its audit position."""
-    from django.apps import apps
-
-    model = apps.get_model("cohorts", "Freeze")
-    found = model.objects.filter(name=freeze).first()
+    found = Freeze.objects.filter(name=freeze).first()
     if found is None and freeze.isdigit():
-        found = model.objects.filter(pk=int(freeze)).first()
+        found = Freeze.objects.filter(pk=int(freeze)).first()
     if found is None:
         raise FreezeUnavailable(
             _("Freeze %(freeze)s does not exist: give the name of an existing freeze.")
@@ -217,5 +195,5 @@ def _freeze_source(provider: Any, freeze: str) -> Source:
     return CaseRowsSource(
         freeze=found.name,
         case_ids=ids,
-        load=lambda part: provider.rows_as_of(part, found.position),
+        load=lambda part: freezes.rows_as_of(part, found.position),
     )
