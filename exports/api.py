@@ -3,12 +3,12 @@ report, accept it, download its files. Same rules as the pages (crf.access.may_e
 through whatever authentication the API uses (a session, or a personal token: a `read`
 token is enough, an export writes no record).
 
-    GET  /exports/api/jobs/                         the history
-    POST /exports/api/jobs/  {"profile": "deidentified", "formats": ["csv", "dta"],
+    GET  /api/v1/exports/jobs/                         the history
+    POST /api/v1/exports/jobs/  {"profile": "deidentified", "formats": ["csv", "dta"],
                               "freeze": "Manuscript v1"}      (no freeze: the current data)
-    GET  /exports/api/jobs/<id>/                    status, progress, report, files
-    POST /exports/api/jobs/<id>/accept-report/      when k is under the threshold
-    GET  /exports/api/jobs/<id>/files/<name>        the file (audited)
+    GET  /api/v1/exports/jobs/<id>/                    status, progress, report, files
+    POST /api/v1/exports/jobs/<id>/accept-report/      when k is under the threshold
+    GET  /api/v1/exports/jobs/<id>/files/<name>        the file (audited)
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,7 +47,7 @@ def job_json(job: ExportJob, request: Request) -> dict[str, Any]:
     files = job.files.all() if job.downloadable else ExportFile.objects.none()
     return {
         "id": job.pk,
-        "url": request.build_absolute_uri(reverse("exports:api_job", args=[job.pk])),
+        "url": request.build_absolute_uri(reverse("exports_api:job", args=[job.pk])),
         "profile": job.profile.name,
         "formats": job.formats,
         "freeze": job.freeze or None,
@@ -69,12 +71,51 @@ def job_json(job: ExportJob, request: Request) -> dict[str, Any]:
                 "sha256": f.sha256,
                 "bytes": f.size,
                 "url": request.build_absolute_uri(
-                    reverse("exports:api_download", args=[job.pk, f.name])
+                    reverse("exports_api:download", args=[job.pk, f.name])
                 ),
             }
             for f in files
         ],
     }
+
+
+# ---- the schema's description of the JSON above (the views build it with job_json) ----
+
+
+class ExportFileSchema(serializers.Serializer):
+    name = serializers.CharField()
+    table = serializers.CharField(allow_null=True)
+    format = serializers.CharField()
+    rows = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField()
+    bytes = serializers.IntegerField()
+    url = serializers.URLField()
+
+
+class ExportJobSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    profile = serializers.CharField()
+    formats = serializers.ListField(child=serializers.CharField())
+    freeze = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=ExportJob.Status.choices)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    requested_by = serializers.CharField(allow_null=True)
+    rows_done = serializers.IntegerField()
+    rows_total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    error = serializers.CharField(allow_null=True)
+    reidentification = serializers.JSONField(allow_null=True)
+    report_accepted = serializers.BooleanField()
+    downloadable = serializers.BooleanField()
+    files = ExportFileSchema(many=True)
+
+
+class ExportStartSchema(serializers.Serializer):
+    profile = serializers.CharField(help_text="An export profile's name, e.g. deidentified.")
+    formats = serializers.ListField(child=serializers.CharField(), help_text="csv, xlsx, ...")
+    freeze = serializers.CharField(required=False, help_text="Left out: the current data.")
 
 
 def _job(job_id: int) -> ExportJob:
@@ -85,11 +126,13 @@ def _job(job_id: int) -> ExportJob:
 
 
 class JobList(APIView):
+    @extend_schema(operation_id="exports_jobs_list", responses=ExportJobSchema(many=True))
     def get(self, request: Request) -> Response:
         _actor(request)
         history = ExportJob.objects.select_related("profile", "requested_by")[:HISTORY_LENGTH]
         return Response([job_json(job, request) for job in history])
 
+    @extend_schema(request=ExportStartSchema, responses={202: ExportJobSchema})
     def post(self, request: Request) -> Response:
         _actor(request)
         data = request.data if isinstance(request.data, dict) else {}
@@ -123,12 +166,14 @@ class JobList(APIView):
 
 
 class JobDetail(APIView):
+    @extend_schema(responses=ExportJobSchema)
     def get(self, request: Request, job_id: int) -> Response:
         _actor(request)
         return Response(job_json(_job(job_id), request))
 
 
 class AcceptReport(APIView):
+    @extend_schema(request=None, responses=ExportJobSchema)
     def post(self, request: Request, job_id: int) -> Response:
         _actor(request)
         job = _job(job_id)
@@ -145,6 +190,7 @@ class AcceptReport(APIView):
 
 
 class Download(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request: Request, job_id: int, name: str) -> FileResponse:
         _actor(request)
         job = _job(job_id)

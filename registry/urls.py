@@ -38,6 +38,7 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("cases/", include("crf.urls")),
     path("review/", include("cohorts.urls")),
+    path("api/v1/exports/", include("exports.api_urls")),
     path("api/", include("crf.api.urls")),
     path("imports/", include("exports.imports.urls")),
     path("exports/", include("exports.urls")),

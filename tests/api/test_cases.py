@@ -313,4 +313,8 @@ def test_the_schema_lists_every_route(api_a):
         "/api/v1/cases/{code}/sections/{section}/",
         "/api/v1/cases/{code}/sections/{section}/{row_id}/",
         "/api/v1/choices/",
+        "/api/v1/exports/jobs/",
+        "/api/v1/exports/jobs/{job_id}/",
+        "/api/v1/exports/jobs/{job_id}/accept-report/",
+        "/api/v1/exports/jobs/{job_id}/files/{name}",
     }

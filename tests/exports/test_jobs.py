@@ -210,24 +210,24 @@ def test_the_api_starts_polls_accepts_and_downloads(
     client = Client()
     client.force_login(statistician)
     refused = client.post(
-        reverse("exports:api_jobs"), {"profile": "nope", "formats": ["csv"]}, "application/json"
+        reverse("exports_api:jobs"), {"profile": "nope", "formats": ["csv"]}, "application/json"
     )
     assert refused.status_code == 400 and "jobs-test" in refused.json()["profile"]
     refused = client.post(
-        reverse("exports:api_jobs"),
+        reverse("exports_api:jobs"),
         {"profile": "jobs-test", "formats": ["pdf"]},
         "application/json",
     )
     assert refused.status_code == 400 and "csv" in refused.json()["formats"]
     refused = client.post(
-        reverse("exports:api_jobs"),
+        reverse("exports_api:jobs"),
         {"profile": "jobs-test", "formats": ["csv"], "freeze": "F9"},
         "application/json",
     )
     assert refused.status_code == 400 and "current data" in refused.json()["freeze"]
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(
-            reverse("exports:api_jobs"),
+            reverse("exports_api:jobs"),
             {"profile": "jobs-test", "formats": ["csv", "dta"]},
             "application/json",
         )
@@ -236,14 +236,14 @@ def test_the_api_starts_polls_accepts_and_downloads(
     polled = client.get(job_url).json()
     assert polled["status"] == "done" and polled["percent"] == 100
     assert polled["reidentification"]["k"] == 1 and polled["files"] == []  # not accepted yet
-    accepted = client.post(reverse("exports:api_accept_report", args=[polled["id"]])).json()
+    accepted = client.post(reverse("exports_api:accept_report", args=[polled["id"]])).json()
     assert accepted["downloadable"] and accepted["report_accepted"]
     file = next(f for f in accepted["files"] if f["name"] == "cases.dta")
     download = client.get(file["url"])
     content = b"".join(download.streaming_content)
     assert hashlib.sha256(content).hexdigest() == file["sha256"]
     assert ExportDownload.objects.get().file.name == "cases.dta"
-    assert [j["id"] for j in client.get(reverse("exports:api_jobs")).json()] == [polled["id"]]
+    assert [j["id"] for j in client.get(reverse("exports_api:jobs")).json()] == [polled["id"]]
 
     other = Client()
     other.force_login(investigator_a)

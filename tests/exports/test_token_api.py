@@ -21,11 +21,11 @@ def test_a_read_token_starts_polls_and_downloads(
     ExportProfile.objects.create(name="token-test", k_threshold=1)
     _token, secret = tokens.issue(statistician, name="R script", scope="read", days=10)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    assert Client().get(reverse("exports:api_jobs")).status_code == 401
+    assert Client().get(reverse("exports_api:jobs")).status_code == 401
 
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(
-            reverse("exports:api_jobs"),
+            reverse("exports_api:jobs"),
             {"profile": "token-test", "formats": ["csv"]},
             "application/json",
         )
@@ -38,5 +38,5 @@ def test_a_read_token_starts_polls_and_downloads(
     assert ExportDownload.objects.get().user == statistician
 
     _token, other = tokens.issue(investigator_a, name="mine", scope="read", days=10)
-    refused = Client(HTTP_AUTHORIZATION=f"Bearer {other}").get(reverse("exports:api_jobs"))
+    refused = Client(HTTP_AUTHORIZATION=f"Bearer {other}").get(reverse("exports_api:jobs"))
     assert refused.status_code == 404

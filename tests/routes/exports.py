@@ -115,14 +115,14 @@ ROUTES: dict[str, Route] = {
     ),
     # The API (JSON): the same people; anonymous callers are refused by DRF (403 with the
     # session authentication alone; 401 once token authentication is configured).
-    "exports:api_jobs": Route(roles(404, anonymous=API_ANONYMOUS, **EXPORTERS)),
-    "exports:api_job": Route(
+    "exports_api:jobs": Route(roles(404, anonymous=API_ANONYMOUS, **EXPORTERS)),
+    "exports_api:job": Route(
         {**_exporters_only(), "anonymous": API_ANONYMOUS}, variants=JOB_VARIANTS, kwargs=_job_kwargs
     ),
-    "exports:api_accept_report": Route(
+    "exports_api:accept_report": Route(
         roles(405, anonymous=API_ANONYMOUS), variants=JOB_VARIANTS, kwargs=_job_kwargs
     ),
-    "exports:api_download": Route(
+    "exports_api:download": Route(
         {**_exporters_only(), "anonymous": API_ANONYMOUS},
         variants=JOB_VARIANTS,
         kwargs=_file_kwargs,
