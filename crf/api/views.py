@@ -292,6 +292,7 @@ class CaseList(ApiView):
                     {f"sections.{name}": _("Not a section of a case: see /api/v1/choices/.")}
                 )
             self._add_section(items, new, model, value, f"sections.{name}", None, acknowledged)
+        self._resolve_refs(items)
         if items:
             # Errors first (BatchInvalid), then the warnings still to confirm: the batch
             # would report an unconfirmed warning as an error without saying it is one.
@@ -351,6 +352,33 @@ class CaseList(ApiView):
                     items, new, child, rows, f"{path}.{S.section_name(child)}", item, acknowledged
                 )
 
+    def _resolve_refs(self, items: list[Item]) -> None:
+        """A link to another row of this request, `{"ref": "sections.treatment[0]"}`,
+        becomes that row's item (the batch writes the rows in link order)."""
+        by_path = dict(zip(self.paths, items, strict=True))
+        for path, item in zip(self.paths, items, strict=True):
+            data = dict(item.data)
+            for name, value in item.data.items():
+                if isinstance(value, dict) and set(value) == {"ref"}:
+                    target = by_path.get(str(value["ref"]))
+                    field = services.writable_fields(item.model).get(name)
+                    if (
+                        target is None
+                        or field is None
+                        or not field.is_relation
+                        or field.related_model is not target.model
+                    ):
+                        raise exceptions.ValidationError(
+                            {
+                                f"{path}.{name}": _(
+                                    "Give the path of a row of this request it may point at, "
+                                    "e.g. 'sections.treatment[0]'."
+                                )
+                            }
+                        )
+                    data[name] = target
+            item.data = data
+
 
 def _date_start(text: str) -> Any:
     from datetime import datetime, time
@@ -390,7 +418,8 @@ class CaseDetail(ApiView):
     def patch(self, request: Request, code: str) -> Response:
         actor = actor_of(request)
         data, reason, acks = S.split_body(self.body(request))
-        current = S.case_summary(access.case_for(actor, code), "")
+        case = access.case_for(actor, code)
+        current = S.case_summary(case, centre_codes({case.centre_id})[case.centre_id])
         for key in CASE_SUMMARY_KEYS:  # sent back unchanged from a read: not written
             if key in data and (key not in current or data[key] == current[key]):
                 data.pop(key)

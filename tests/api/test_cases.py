@@ -314,3 +314,45 @@ def test_the_schema_lists_every_route(api_a):
         "/api/v1/cases/{code}/sections/{section}/{row_id}/",
         "/api/v1/choices/",
     }
+
+
+def test_a_whole_case_links_its_rows_by_reference(api_a):
+    body = {
+        "group": "case",
+        "sections": {
+            "treatment": [{"agent": "azacitidine"}],
+            "adverseevent": [
+                {"category": "infection", "treatment": {"ref": "sections.treatment[0]"}}
+            ],
+        },
+    }
+    response = api_a.post("/api/v1/cases/", body, format="json")
+    if response.status_code == 400 and response.json().get("acknowledge"):
+        body["acknowledge"] = response.json()["acknowledge"]
+        response = api_a.post("/api/v1/cases/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    sections = response.json()["sections"]
+    assert sections["adverseevent"][0]["treatment"] == sections["treatment"][0]["id"]
+
+    body["sections"]["adverseevent"][0]["treatment"] = {"ref": "sections.nothing[3]"}
+    bad = api_a.post("/api/v1/cases/", body, format="json")
+    assert bad.status_code == 400 and "sections.adverseevent[0].treatment" in bad.json()
+
+
+def test_identity_and_the_case_fields_round_trip(api_a, case_a):
+    identity = api_a.get(url(case_a.code, "identity")).json()
+    changed = {**identity, "initials": "ZX", "date_of_birth": "1960-04-05"}
+    saved = write(api_a, "put", url(case_a.code, "identity"), changed, version_of(case_a.code))
+    assert saved.status_code == 200, saved.json()
+    assert fields_of(api_a.get(url(case_a.code, "identity")).json(), Identity) == fields_of(
+        changed, Identity
+    )
+
+    case = api_a.get(url(case_a.code)).json()
+    update = {**case, "consent": "yes", "consent_date": "2020-01-02"}
+    saved = write(api_a, "patch", url(case_a.code), update, case["version"])
+    assert saved.status_code == 200, saved.json()
+    assert (saved.json()["consent"], saved.json()["consent_date"]) == ("yes", "2020-01-02")
+    refused = write(api_a, "patch", url(case_a.code), {"status": "locked"}, saved.json()["version"])
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "status"
