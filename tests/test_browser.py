@@ -100,14 +100,16 @@ def test_header_names_the_user_their_centre_and_role_and_shows_only_their_work(
     expect(header).to_contain_text("alpha – Hôpital Alpha")
     expect(header).to_contain_text("Centre investigator")
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Home", "Cases"])
+    expect(nav.get_by_role("link")).to_have_text(["Home", "Cases", "Import", "API tokens"])
     expect(nav.get_by_role("link", name="Home")).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("heading", level=2)).to_have_text(["Your cases", "What needs you"])
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, "stats", PASSWORD)
     expect(page.get_by_role("banner")).to_contain_text("Statistician")
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Home"])
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
+        ["Home", "API tokens"]
+    )
     expect(page.get_by_role("heading", level=2)).to_have_text(["Exports"])
 
 
