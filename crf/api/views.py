@@ -21,8 +21,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -61,7 +63,9 @@ def actor_of(request: Request) -> Actor:
 class TokenScopeAllows(permissions.BasePermission):
     """A `read` token reads only: its writes answer 403 before anything is looked up."""
 
-    message = "This token is scoped 'read': create a 'read_write' token to change data."
+    message = gettext_lazy(
+        "This token is scoped 'read': create a 'read_write' token to change data."
+    )
 
     def has_permission(self, request: Request, view: Any) -> bool:
         token = request.auth if isinstance(request.auth, ApiToken) else None
@@ -119,7 +123,7 @@ def if_match(request: Request) -> int:
 
 class PreconditionRequired(exceptions.APIException):
     status_code = 428
-    default_detail = "Send the case's ETag in If-Match (read the case first)."
+    default_detail = gettext_lazy("Send the case's ETag in If-Match (read the case first).")
 
 
 class Conflict(exceptions.APIException):
@@ -158,6 +162,17 @@ class ApiView(APIView):
                 ]
             else:
                 errors = [{"field": None, "rule": exc.code, "message": m} for m in exc.messages]
+            return Response(
+                {"detail": errors[0]["message"], "errors": errors, "warnings": []},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+            set_rollback()  # a malformed request: the same shape as the rules' refusals
+            errors = [
+                {"field": field, "rule": "request.invalid", "message": str(message)}
+                for field, messages in exc.detail.items()
+                for message in (messages if isinstance(messages, list) else [messages])
+            ]
             return Response(
                 {"detail": errors[0]["message"], "errors": errors, "warnings": []},
                 status=status.HTTP_400_BAD_REQUEST,
@@ -243,6 +258,8 @@ class CaseList(ApiView):
                 raise exceptions.ValidationError(
                     {"changed_since": _("Give an ISO date or date-time, e.g. 2026-01-31.")}
                 )
+            if timezone.is_naive(since):  # a date, or a time without offset: the registry's
+                since = timezone.make_aware(since)
             cases = cases.filter(updated_at__gte=since)
         pages = Pages()
         page = pages.paginate_queryset(cases, request, view=self) or []
@@ -382,8 +399,6 @@ class CaseList(ApiView):
 
 def _date_start(text: str) -> Any:
     from datetime import datetime, time
-
-    from django.utils import timezone
 
     day = parse_date(text) if text else None
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
