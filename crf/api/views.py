@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
@@ -132,6 +133,7 @@ class Conflict(exceptions.APIException):
 
 class ApiView(APIView):
     permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
+    parser_classes = [JSONParser]  # one body format: anything else answers 415
     prefix = ""  # the field path's start in error answers (set per request)
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -357,3 +357,11 @@ def test_identity_and_the_case_fields_round_trip(api_a, case_a):
     assert (saved.json()["consent"], saved.json()["consent_date"]) == ("yes", "2020-01-02")
     refused = write(api_a, "patch", url(case_a.code), {"status": "locked"}, saved.json()["version"])
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "status"
+
+
+def test_a_body_that_is_not_json_is_refused(api_a, case_a):
+    response = api_a.patch(
+        url(case_a.code), {"consent": "yes"}, format="multipart", HTTP_IF_MATCH='"1"'
+    )
+    assert response.status_code == 415
+    assert version_of(case_a.code) == 1
