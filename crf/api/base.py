@@ -142,7 +142,11 @@ class ApiView(APIView):
                     for m in e.messages
                 ]
             else:
-                errors = [{"field": None, "rule": exc.code, "message": m} for m in exc.messages]
+                errors = [
+                    {"field": None, "rule": e.code, "message": m}
+                    for e in exc.error_list
+                    for m in e.messages
+                ]
             return Response(
                 {"detail": errors[0]["message"], "errors": errors, "warnings": []},
                 status=status.HTTP_400_BAD_REQUEST,

@@ -120,7 +120,8 @@ class CaseList(ApiView):
         self.paths: list[str] = []
         if body.get("identity") is not None:
             self._add(items, new, Identity, body["identity"], "identity", None, acknowledged)
-        sections = body.get("sections") or {}
+        sections = body.get("sections")
+        sections = {} if sections is None else sections
         if not isinstance(sections, dict):
             raise exceptions.ValidationError({"sections": _("Give an object: section → rows.")})
         for name, value in sections.items():
