@@ -26,7 +26,7 @@ help:
 	@echo "make migrate   apply migrations"
 	@echo "make run       venv + db + migrate + compilemessages + seed_demo, then runserver on $(HOST_PORT)"
 	@echo "make test      compilemessages, check, then pytest (PYTEST_ARGS='-k foo -x')"
-	@echo "make bench     run benchmarks/ if present"
+	@echo "make bench     build (or reuse) a 100,000-case database and print every figure beside its target"
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make check     lint, and makemigrations --check (run by make test)"
 	@echo "make clean-db  stop the embedded PostgreSQL and delete .pgdata/"
@@ -141,13 +141,9 @@ test: venv browser compilemessages check
 	@$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; echo "!! test: pytest failed (exit $$rc)"; exit $$rc; }
 	@echo "==> test: passed"
 
-bench: venv
-	@if [ -d benchmarks ]; then \
-		echo "==> bench: $(PY) -m pytest benchmarks -q -s"; \
-		$(PY) -m pytest benchmarks -q -s || { rc=$$?; echo "!! bench: failed (exit $$rc)"; exit $$rc; }; \
-	else \
-		echo "==> bench: no benchmarks yet (no benchmarks/ folder)"; \
-	fi
+bench: venv compilemessages
+	@echo "==> bench: $(PY) -m benchmarks $(BENCH_ARGS) (BENCH_CASES=$${BENCH_CASES:-100000}; results in bench/results.json)"
+	@$(PY) -m benchmarks $(BENCH_ARGS) || { rc=$$?; echo "!! bench: failed (exit $$rc)"; exit $$rc; }
 
 lint: venv
 	@echo "==> lint: ruff check, ruff format --check, mypy"

@@ -20,7 +20,7 @@ Roles:
   locks, adjudicates, builds cohorts and freezes; reads the dashboard;
 - central_reviewer: the cases with at least one skin biopsy, pseudonymous; writes central
   reviews of cases not locked or withdrawn; raises queries;
-- statistician: no record-level page; de-identified exports only;
+- statistician: no record-level page; de-identified exports only (with registry admins);
 - registry_admin: every case, pseudonymous; unlocks; manages accounts and the admin.
 
 Identity is seen by the owning centre's investigators only, whatever other role or flag.
@@ -218,6 +218,25 @@ def may_answer_query(actor: Actor, case: Case) -> bool:
     return actor.writes and case.centre_id in actor.centre_ids
 
 
+def may_manage_query(actor: Actor, raised_by_id: int | None) -> bool:
+    """Close or re-open a query: the person who raised it, or any coordinator."""
+    user_id = getattr(actor.user, "pk", None)
+    return actor.writes and (
+        (user_id is not None and user_id == raised_by_id) or actor.has(Role.COORDINATOR)
+    )
+
+
+def may_review_cases(actor: Actor) -> bool:
+    """The case review page (eligibility, discrepancies, workflow): coordinators, and
+    registry administrators, who unlock."""
+    return actor.reads_records and actor.has(Role.COORDINATOR, Role.REGISTRY_ADMIN)
+
+
+def may_adjudicate(actor: Actor) -> bool:
+    """Include / exclude decisions, confirmed discrepancies, control selections, freezes."""
+    return actor.writes and actor.has(Role.COORDINATOR)
+
+
 def may_review_pathology(actor: Actor) -> bool:
     return actor.reads_records and actor.has(Role.CENTRAL_REVIEWER)
 
@@ -227,10 +246,27 @@ def may_coordinate(actor: Actor) -> bool:
     return actor.reads_records and actor.has(Role.COORDINATOR)
 
 
+EXPORTERS = frozenset({Role.STATISTICIAN, Role.REGISTRY_ADMIN})
+
+
 def may_export(actor: Actor) -> bool:
-    """De-identified exports: statisticians and coordinators, through a page, a token or
-    the export scope."""
-    return actor.has(Role.STATISTICIAN, Role.COORDINATOR) and actor.scope != Scope.SYSTEM
+    """De-identified exports (start, follow, re-identification report, download, analysis):
+    statisticians and registry administrators, through a page, a token or the export
+    scope. Coordinators work on records and freezes, not on exported files."""
+    return actor.has(*EXPORTERS) and actor.scope != Scope.SYSTEM
+
+
+def may_trace_export_ids(actor: Actor) -> bool:
+    """Follow a number of the study's tables back to the cases it counts (their pseudonymous
+    codes and record pages): coordinators and registry administrators, signed in. They also
+    read the study's tables of an export (not its files)."""
+    return actor.scope == Scope.SESSION and actor.has(*NETWORK_READERS)
+
+
+def may_manage_export_profiles(actor: Actor) -> bool:
+    """Which free text leaves, how dates and ages are coarsened, the k threshold: registry
+    administrators, in a signed-in session."""
+    return actor.scope == Scope.SESSION and actor.has(Role.REGISTRY_ADMIN)
 
 
 def may_manage_accounts(actor: Actor) -> bool:

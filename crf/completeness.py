@@ -89,10 +89,12 @@ def gaps(rows: CaseRows) -> list[Gap]:
     return found
 
 
-def completeness(rows: CaseRows) -> int:
-    """Required answers given, in percent (a missing section counts all its fields)."""
-    given = total = 0
+def tally(rows: CaseRows) -> dict[type[Model], tuple[int, int]]:
+    """(required answers given, required answers) per model: what the case pages show per
+    section (a missing section counts all its fields)."""
+    counts: dict[type[Model], tuple[int, int]] = {}
     for model in CRF_MODELS:
+        given = total = 0
         required = requirement(model)
         present: list[Model] = [rows.case] if model is Case else rows.many(model)
         if rows.case.group in required.groups:
@@ -103,7 +105,18 @@ def completeness(rows: CaseRows) -> int:
             need = _fields_needed(row)
             total += len(need)
             given += sum(answered(row, name) for name in need)
+        counts[model] = (given, total)
+    return counts
+
+
+def percent(given: int, total: int) -> int:
     return round(100 * given / total) if total else 100
+
+
+def completeness(rows: CaseRows) -> int:
+    """Required answers given, in percent (a missing section counts all its fields)."""
+    counts = tally(rows).values()
+    return percent(sum(g for g, _ in counts), sum(t for _, t in counts))
 
 
 def submission_blockers(actor: Any, case: Case) -> list[str]:

@@ -53,7 +53,10 @@ def _instance(model: type[Model], data: dict[str, Any]) -> Model:
     fields = model._meta.concrete_fields
     values = []
     for f in fields:
-        raw = data.get(f.column)
+        if f.column not in data:  # a column the audit does not keep (a version counter)
+            values.append(f.get_default())
+            continue
+        raw = data[f.column]
         values.append(None if raw is None else _to_python(f, raw))
     return model.from_db(connection.alias, [f.attname for f in fields], values)
 
@@ -119,6 +122,20 @@ def load(case_ids: Iterable[int]) -> dict[int, CaseRows]:
                 _link(rows)
                 result[case.pk] = rows
     return result
+
+
+def assemble(case_data: dict[str, Any], per_model: dict[type[Model], list[dict]]) -> CaseRows:
+    """CaseRows from rows given as column → value dicts (JSON as PostgreSQL's to_jsonb
+    gives them): what `load` does with its query's result, for rows read elsewhere (a data
+    freeze rebuilds them from the audit's event tables). Missing columns take defaults."""
+    case = cast(Case, _instance(Case, case_data))
+    rows = CaseRows(case=case)
+    for model, items in per_model.items():
+        instances = [_instance(model, item) for item in items]
+        if instances:
+            rows.rows[model] = _order(model, instances)
+    _link(rows)
+    return rows
 
 
 def load_one(case: Case) -> CaseRows:

@@ -172,7 +172,9 @@ def _haematology(rng: random.Random, case: NewCase, le: date, end: date) -> list
         "therapy_related": "no", "vexas_documented": "no", "uba1_tested": "no",
     }  # fmt: skip
     if cmml:
-        haem |= {"monocytes": round(rng.uniform(1.0, 3.0), 2), "wbc": round(rng.uniform(5, 12), 1)}
+        # CMML's monocytosis (>= 10% of WBC) holds for any draw: WBC <= 10 x monocytes.
+        monocytes = round(rng.uniform(1.0, 3.0), 2)
+        haem |= {"monocytes": monocytes, "wbc": round(rng.uniform(5, min(12, 9.5 * monocytes)), 1)}
         haem["monocytes_pct"] = round(100 * haem["monocytes"] / haem["wbc"], 1)
     items = [Item(case, HaematologicalDisease, haem)]
     blood = Item(case, NgsTest, {"tissue": "peripheral_blood", "result": "variants",

@@ -75,3 +75,14 @@ def password_reset_send(*, actor: Any, user: User, request: HttpRequest) -> bool
         with audit_context(source=Source.ADMIN, user=actor, reason=f"reset link to {user.pk}"):
             form.save(request=request, use_https=request.is_secure())
     return True
+
+
+@transaction.atomic
+def second_factor_reset(*, actor: Any, user: User, reason: str = "") -> int:
+    """Remove a user's authenticator (a lost phone): they set up a new one at next sign-in."""
+    _must_manage(actor)
+    from registry.models import SecondFactor
+
+    with audit_context(source=Source.ADMIN, user=actor, reason=reason or "second factor reset"):
+        removed, _by_model = SecondFactor.objects.filter(user=user).delete()
+    return removed

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pghistory.admin import EventsAdmin
 
 from registry import accounts, roles
@@ -122,7 +123,7 @@ class RegistryUserAdmin(NotFoundAdminMixin, AccountsPermissionsMixin, UserAdmin)
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    actions = ("send_password_reset",)
+    actions = ("send_password_reset", "reset_second_factor")
     add_form = AccountCreationForm
     add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email")}),)
 
@@ -153,6 +154,12 @@ class RegistryUserAdmin(NotFoundAdminMixin, AccountsPermissionsMixin, UserAdmin)
         sent = [u for u in queryset if accounts.password_reset_send(
             actor=request.user, user=u, request=request)]  # fmt: skip
         self.message_user(request, _("Reset links sent: {n}.").format(n=len(sent)))
+
+    @admin.action(description=_("Reset the second factor (lost phone)"))
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for user in queryset:
+            accounts.second_factor_reset(actor=request.user, user=user)
+        self.message_user(request, _("They set up a new authenticator app at their next sign-in."))
 
 
 @admin.register(Membership)
@@ -216,3 +223,8 @@ class RegistryEventsAdmin(NotFoundAdminMixin, EventsAdmin):
         # Filters outside the aggregate, so `?event_model=crf.identityevent` cannot undo it.
         hidden = settings.AUDIT_EVENTS_HIDDEN_FROM_NETWORK
         return super().get_queryset(request).exclude(pgh_obj_model__in=hidden)
+
+
+# django-otp's device admin would let an administrator read or plant another user's
+# secret key: second factors are set up by their owner and only reset here (User action).
+admin.site.unregister(TOTPDevice)

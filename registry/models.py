@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.audit import trackers
 
@@ -126,6 +127,17 @@ class Membership(models.Model):
     def __str__(self) -> str:
         where = f" @ {self.centre.code}" if self.centre_id else ""
         return f"{self.user} – {self.get_role_display()}{where}"
+
+
+# A second factor's life is audited (set up, confirmed, reset by an administrator); its
+# secret key and each use's counters are not (`fields`).
+@pghistory.track(*trackers(), fields=["user", "name", "confirmed"], model_name="SecondFactorEvent")
+class SecondFactor(TOTPDevice):
+    """A user's authenticator app (django-otp's TOTP device), as the registry audits it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "second factor"
 
 
 # ---- API tokens (registry.tokens): per user, named, scoped, expiring, stored hashed ----

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from registry import views
+from registry import twofactor, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,9 +33,13 @@ urlpatterns = [
         views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/two-factor/", twofactor.setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", twofactor.verify, name="two_factor_verify"),
     path("language/", views.set_language, name="set_language"),
     path("cases/", include("crf.urls")),
+    path("review/", include("cohorts.urls")),
     path("api/", include("crf.api.urls")),
     path("imports/", include("exports.imports.urls")),
+    path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -182,6 +182,9 @@ ROUTES: dict[str, Route] = {
     "password_reset_complete": Route(roles(200)),
     "password_change": Route(roles(200, anonymous=LOGIN)),
     "password_change_done": Route(roles(200, anonymous=LOGIN)),
+    # Nobody in the probe has an authenticator yet: set-up shows its key, verify sends there.
+    "two_factor_setup": Route(roles(200, anonymous=LOGIN)),
+    "two_factor_verify": Route(roles(Redirect("two_factor_setup"), anonymous=LOGIN)),
     # Statisticians get the page, empty: no case is visible to them.
     "crf:case_list": Route(roles(200, anonymous=LOGIN)),
     "crf:case_detail": Route(

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     # Django's LocaleMiddleware, then the signed-in user's saved language (needs request.user).
     "registry.i18n.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     # Pages of a signed-in user may show patient data: never cached by a browser or proxy.
     "registry.middleware.NoStoreMiddleware",
     "registry.middleware.IdleTimeoutMiddleware",
+    # A session that needs a second factor reaches only its set-up and verification pages.
+    "registry.twofactor.SecondFactorMiddleware",
     # Last: every database write of a request runs inside its audit context.
     "registry.audit.AuditContextMiddleware",
 ]
@@ -122,6 +127,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
 X_FRAME_OPTIONS = "DENY"
+# Second factor (TOTP, registry.twofactor): required of the roles that read every centre.
+REGISTRY_REQUIRE_SECOND_FACTOR = env.bool("REGISTRY_REQUIRE_SECOND_FACTOR", default=True)
+OTP_TOTP_ISSUER = "LE-MDS/CMML registry"
 # Password reset links (the only way a password is set by anyone but its owner's hand).
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="registry@localhost")
@@ -157,6 +165,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Export files (exports.jobs); any django-storages backend can take its place.
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": "var/exports"},  # replaced below by EXPORT_ROOT
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -230,6 +243,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
 EXPORT_ROOT = Path(env.str("REGISTRY_EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports")))
+STORAGES["exports"]["OPTIONS"] = {"location": str(EXPORT_ROOT)}
+# Keys the exports' pseudonyms (HMAC-SHA-256): at least 32 characters of random text, kept
+# outside the database and the exports (dev/test set a placeholder, prod requires one).
+EXPORT_PSEUDONYM_KEY = env.str("REGISTRY_EXPORT_PSEUDONYM_KEY", default="")
 
 LOGGING = {
     "version": 1,

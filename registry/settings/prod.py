@@ -7,12 +7,15 @@ DEBUG = False
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
 # Seals the audit tables (registry.integrity): kept outside the database, like backups.
 AUDIT_SEAL_KEY = secret("REGISTRY_AUDIT_SEAL_KEY")
+# Keys the export pseudonyms: outside the database and the exports, like the seal key.
+EXPORT_PSEUDONYM_KEY = secret("REGISTRY_EXPORT_PSEUDONYM_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": {**env.db_url("DATABASE_URL"), "ATOMIC_REQUESTS": True}}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 vars().update(env.email_url("DJANGO_EMAIL_URL"))  # e.g. smtp+tls://user:pass@mail.example.org:587
 CELERY_TASK_ALWAYS_EAGER = False
 ALLOW_DEMO_DATA = False  # never synthetic patients in production
+REGISTRY_REQUIRE_SECOND_FACTOR = True  # not a switch in production
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -43,6 +43,8 @@ class NavEntry:
     label: Promise
     roles: frozenset[str] | None
     staff_only: bool = False  # Django's admin also wants is_staff
+    # The URL names of the pages that mark this entry current; None: its URL namespace's.
+    current_for: frozenset[str] | None = None
 
     def shown_to(self, user) -> bool:
         if self.staff_only and not user.is_staff:
@@ -54,6 +56,8 @@ class NavEntry:
         match = getattr(request, "resolver_match", None)
         if match is None:
             return False
+        if self.current_for is not None:
+            return match.view_name in self.current_for | {self.url_name}
         namespace, _sep, _name = self.url_name.rpartition(":")
         return match.view_name == self.url_name or bool(namespace and namespace in match.namespaces)
 
@@ -65,8 +69,33 @@ NAV: tuple[NavEntry, ...] = (
         _("Cases"),
         frozenset(Role) - {Role.STATISTICIAN},  # statisticians: no record-level page
     ),
+    # cohorts: queries, the coordinators' dashboard and cohorts, central pathology.
+    NavEntry(
+        "cohorts:query_list",
+        _("Queries"),
+        frozenset(Role) - {Role.STATISTICIAN},
+        current_for=frozenset({"cohorts:query_detail", "cohorts:query_new"}),
+    ),
+    NavEntry(
+        "cohorts:dashboard",
+        _("Dashboard"),
+        frozenset({Role.COORDINATOR}),
+        current_for=frozenset(),
+    ),
+    NavEntry(
+        "cohorts:cohorts",
+        _("Cohorts"),
+        frozenset({Role.COORDINATOR}),
+        current_for=frozenset({"cohorts:freeze_detail"}),
+    ),
+    NavEntry(
+        "cohorts:pathology_list",
+        _("Central pathology"),
+        frozenset({Role.CENTRAL_REVIEWER}),
+        current_for=frozenset({"cohorts:pathology_biopsy"}),
+    ),
     NavEntry("imports:start", _("Import"), frozenset({Role.INVESTIGATOR})),
-    NavEntry("api:tokens", _("API tokens"), None),
+    NavEntry("exports:list", _("Exports"), frozenset({Role.STATISTICIAN, Role.REGISTRY_ADMIN})),
     NavEntry("admin:index", _("Administration"), frozenset({Role.REGISTRY_ADMIN}), staff_only=True),
 )
 

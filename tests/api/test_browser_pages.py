@@ -24,7 +24,7 @@ def expect(*args, **kwargs):
 
 def test_investigator_creates_sees_once_and_revokes_a_token(page, investigator_a):
     log_in(page, "inv_a", PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens").click()
+    page.get_by_role("banner").get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", name="API tokens", exact=True)).to_be_visible()
     assert_accessible(page)
 

@@ -1,0 +1,52 @@
+"""The benchmark database: the machine's PostgreSQL when it answers (else the embedded one),
+a database of its own (`registry_bench`), built once with `generate_synthetic` and reused
+while it holds the cases asked for."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import psycopg
+
+MACHINE = "postgres://postgres@127.0.0.1:5432/"
+NAME = "registry_bench"
+
+
+def url() -> str:
+    """BENCH_DATABASE_URL, else the machine's PostgreSQL, else the embedded server."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    try:
+        with psycopg.connect(MACHINE + "postgres", connect_timeout=3, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [NAME]).fetchone():
+                conn.execute(f'CREATE DATABASE "{NAME}"')
+        return MACHINE + NAME
+    except psycopg.OperationalError:
+        from registry import devdb
+
+        return devdb.database_url(NAME)
+
+
+def build(cases: int, seed: int) -> int:
+    """Migrate, then add synthetic patients until the database holds `cases`."""
+    from django.core.management import call_command
+
+    from crf.models import Case
+
+    call_command("migrate", verbosity=0)
+    have = Case.objects.count()
+    if have < cases:
+        print(f"building: {have:,} cases present, generating {cases - have:,} (seed {seed + have})")
+        call_command("generate_synthetic", cases=cases - have, seed=seed + have, stdout=sys.stdout)
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    return Case.objects.count()
+
+
+def server_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"

@@ -1,0 +1,11 @@
+"""Every measurement `make bench` runs, in order (`--only` picks by name)."""
+
+from benchmarks import audit, exports, writes
+
+MEASUREMENTS = {
+    "batch_write": writes.batch_write,
+    "events_per_save": audit.events_per_save,
+    "audit_size": audit.sizes,
+    "history": audit.history,
+    "exports": exports.exports,
+}

@@ -1,0 +1,132 @@
+"""The stored assessment of each case: eligibility verdict and data-quality discrepancies,
+recomputed on every change of the case.
+
+`crf.services.cases_changed` is sent by every CRF writer (section saves and deletes, case
+creation, the batch path) inside its transaction, with the cases' rows as written:
+`assess(rows)` evaluates the pure engines on them (no query for the CRF data) and upserts
+one `CaseAssessment` per case in one statement, so the verdict is never older than the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Model
+
+from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
+from cohorts.models import CaseAssessment, ConfirmedDiscrepancy
+from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
+from crf import completeness, snapshot
+from crf.models import CRF_MODELS, Case
+from crf.rows import CaseRows
+
+UNKNOWN_CODE = "unknown"
+
+
+def confirmed_keys(case_ids: Iterable[int]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for case_id, key in ConfirmedDiscrepancy.objects.filter(case_id__in=list(case_ids)).values_list(
+        "case_id", "key"
+    ):
+        found.setdefault(case_id, set()).add(key)
+    return found
+
+
+def missing_data(rows: CaseRows) -> tuple[list[str], list[str]]:
+    """("model.field" of the required answers not given, of those given as 'unknown')."""
+    missing = [f"{gap.model._meta.model_name}.{gap.field or ''}" for gap in completeness.gaps(rows)]
+    unknown = []
+    for model in CRF_MODELS:
+        present: list[Model] = [rows.case] if model is Case else rows.many(model)
+        for row in present:
+            for name in completeness.requirement(model).fields:
+                if UNKNOWN_CODE in (getattr(row, name, ""), getattr(row, f"{name}_missing", "")):
+                    unknown.append(f"{model._meta.model_name}.{name}")
+    return missing, unknown
+
+
+def assessment_of(
+    rows: CaseRows, confirmed: set[str], found: list[Discrepancy] | None = None
+) -> CaseAssessment:
+    verdict = evaluate(rows)
+    found = discrepancies(rows) if found is None else found
+    open_ = [d for d in found if d.key not in confirmed]
+    missing, unknown = missing_data(rows)
+    ordered = open_ + [d for d in found if d.key in confirmed]
+    return CaseAssessment(
+        case_id=rows.case.pk,
+        eligibility=verdict.status,
+        eligibility_version=verdict.rule_version,
+        verdict=verdict.to_dict(),
+        discrepancies=[d.to_dict() for d in ordered],
+        quality_version=QUALITY_VERSION,
+        open_discrepancies=len(open_),
+        missing_fields=missing,
+        unknown_fields=unknown,
+    )
+
+
+def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
+    """Recompute and store the assessment of these cases (one upsert)."""
+    rows_list = [r for r in all_rows if r.case.pk is not None]
+    found = {r.case.pk: discrepancies(r) for r in rows_list}
+    # Confirmations matter only where something is found (a batch of new cases: no query).
+    flagged = [pk for pk, items in found.items() if items]
+    confirmed = confirmed_keys(flagged) if flagged else {}
+    assessments = [
+        assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
+    ]
+    CaseAssessment.objects.bulk_create(
+        assessments,
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=[
+            "eligibility",
+            "eligibility_version",
+            "verdict",
+            "discrepancies",
+            "quality_version",
+            "open_discrepancies",
+            "missing_fields",
+            "unknown_fields",
+            "evaluated_at",
+        ],
+    )
+    return assessments
+
+
+def reassess(cases: Iterable[Case]) -> int:
+    """Load and assess these cases (after a rule version change, or for cases written before
+    the hook existed). Returns how many were assessed."""
+    ids = [c.pk for c in cases]
+    done = 0
+    for start in range(0, len(ids), snapshot.CHUNK):
+        loaded = snapshot.load(ids[start : start + snapshot.CHUNK])
+        done += len(assess(loaded.values()))
+    return done
+
+
+def on_cases_changed(sender: Any, rows: list[CaseRows], **kwargs: Any) -> None:
+    assess(rows)
+
+
+def stored_verdict(assessment: CaseAssessment) -> Verdict:
+    return Verdict.from_dict(assessment.verdict)
+
+
+def stored_discrepancies(assessment: CaseAssessment) -> list[Discrepancy]:
+    return [Discrepancy.from_dict(d) for d in assessment.discrepancies]
+
+
+def current(rows: CaseRows) -> CaseAssessment:
+    """The assessment of the case as it is now (unsaved), for a page that has its rows."""
+    return assessment_of(rows, confirmed_keys([rows.case.pk]).get(rows.case.pk, set()))
+
+
+def is_current(assessment: CaseAssessment | None) -> bool:
+    return (
+        assessment is not None
+        and assessment.eligibility_version == ELIGIBILITY_VERSION
+        and assessment.quality_version == QUALITY_VERSION
+    )

@@ -1,0 +1,227 @@
+"""The export pipeline: a source's rows, de-identified, into every format, with a codebook,
+a re-identification report and a manifest.
+
+    result = run_export(source=CurrentData(), profile=policy, formats=["csv", "dta"],
+                        key=pseudonym_key(), sink=DirectorySink(path), k_threshold=5)
+
+For each table plan (`exports.deid.export_plans`: the wide table, then each repeating group)
+and each format, the source's rows are streamed (server-side cursor, chunks) through the
+`Deidentifier` into the format's writer, which writes a temporary file through a
+`DigestWriter` (SHA-256 and size computed on the way); the finished file is handed to the
+sink (a directory, or Django's "exports" storage). One `RowNumbering` serves the whole
+export, so a row keeps its number in every format and children point at their parent's.
+
+Every table is read once per format rather than teed to all writers at once: the writers
+stay independent and nothing but the current row is held (Stata and SPSS excepted, see
+`exports.formats`). The source's snapshot makes every read see the same data.
+
+Files: `<table>.<ext>` per table and format, `codebook.csv`, `codebook.json`,
+`reidentification.json`, then `manifest.json` (every other file's SHA-256 and rows). The
+same data, profile, formats and key give byte-identical files (the manifest aside, which
+states its creation time).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exports import codebook, deid, manifest
+from exports.dictionary import dictionary_rows
+from exports.formats import FORMATS, WRITERS, write_table
+from exports.manifest import DigestWriter, FileRecord
+from exports.sources import Source
+
+Progress = Callable[[int, int], None]  # (rows written, rows to write)
+PROGRESS_EVERY = 1_000
+CODEBOOK_CSV, CODEBOOK_JSON = "codebook.csv", "codebook.json"
+REPORT_JSON, MANIFEST_JSON = "reidentification.json", "manifest.json"
+# The k report's key variables in the wide table (see exports.deid.report_for_table).
+K_SEX, K_AGE, K_CENTRE = "dem_sex", "dem_age_at_le_diagnosis", "case_centre"
+
+
+class Sink(Protocol):
+    """Where finished files go: `put` takes the file at `path` and stores it as `name`."""
+
+    def put(self, name: str, path: Path) -> None: ...
+
+
+class DirectorySink:
+    """Files in a local directory (the shell command), overwriting same-named files."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def put(self, name: str, path: Path) -> None:
+        shutil.move(path, self.directory / name)
+
+
+class StorageSink:
+    """Files in a Django storage (local disk, or any django-storages backend) under `prefix`."""
+
+    def __init__(self, storage: Storage, prefix: str):
+        self.storage, self.prefix = storage, prefix
+        self.stored: dict[str, str] = {}  # name -> name in the storage
+
+    def put(self, name: str, path: Path) -> None:
+        target = self.prefix + name
+        if self.storage.exists(target):  # a previous attempt's: replaced, never renamed
+            self.storage.delete(target)
+        with open(path, "rb") as handle:
+            self.stored[name] = self.storage.save(target, File(handle, name=name))
+        os.unlink(path)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    files: tuple[FileRecord, ...]  # every file but the manifest
+    manifest: dict
+    report: deid.ReidentificationReport
+
+
+def pseudonym_key() -> bytes:
+    """The secret that keys the pseudonyms: a setting from the environment, never stored in
+    the database or written into an export."""
+    return str(getattr(settings, "EXPORT_PSEUDONYM_KEY", "")).encode()
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    """The formats in the registry's order, each once; an unknown one is refused by name."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(
+            _("Export formats %(given)s: choose one or more of %(known)s.")
+            % {"given": ", ".join(unknown) or "(none)", "known": ", ".join(FORMATS)}
+        )
+    return [f for f in FORMATS if f in formats]
+
+
+def run_export(
+    *,
+    source: Source,
+    profile: deid.Profile,
+    formats: Sequence[str],
+    key: bytes,
+    sink: Sink,
+    k_threshold: int,
+    progress: Progress | None = None,
+    created_at: datetime.datetime | None = None,
+) -> ExportResult:
+    formats = check_formats(formats)
+    deid.check_key(key)
+    entries = dictionary_rows()
+    plans = deid.export_plans(profile)
+    numbering = deid.RowNumbering()
+    records: list[FileRecord] = []
+    k_rows: list[tuple] = []
+    report_progress = progress or (lambda done, total: None)
+    with tempfile.TemporaryDirectory(prefix="registry-export-") as work:
+        with source.snapshot():
+            counts = {plan.name: source.count(plan) for plan in plans}
+            total = sum(counts.values()) * len(formats)
+            done = 0
+            report_progress(done, total)
+            for plan in plans:
+                for fmt in formats:
+                    rows: Iterable[Sequence] = deid.Deidentifier(
+                        plan, key=key, numbering=numbering
+                    ).rows(source.rows(plan))
+                    if plan.name == deid.WIDE_TABLE and fmt == formats[0]:
+                        rows = _keep_k_keys(plan, rows, k_rows)
+                    rows = _counted(rows, lambda n, base=done: report_progress(base + n, total))
+                    name = f"{plan.name}.{WRITERS[fmt][0]}"
+                    path = Path(work) / name
+                    with path.open("wb") as handle:
+                        out = DigestWriter(handle)
+                        written = write_table(fmt, plan.columns, rows, out, table=plan.name)
+                    if written != counts[plan.name]:
+                        raise RuntimeError(
+                            f"{name}: {written} rows written, {counts[plan.name]} counted: the "
+                            "source changed during the export; run it again."
+                        )
+                    records.append(out.record(name, table=plan.name, fmt=fmt, rows=written))
+                    sink.put(name, path)
+                    done += written
+                    report_progress(done, total)
+        report = deid.reidentification_report(k_rows, threshold=k_threshold)
+        documents = {
+            CODEBOOK_CSV: ("csv", codebook.to_csv(codebook.codebook_rows(plans))),
+            CODEBOOK_JSON: ("json", codebook.to_json(plans)),
+            REPORT_JSON: ("json", _json(report_as_dict(report))),
+        }
+        for name, (fmt, text) in documents.items():
+            content = text.encode("utf-8")
+            records.append(manifest.file_record(name, content, fmt=fmt))
+            _put_bytes(sink, Path(work) / name, name, content)
+        document = manifest.build_manifest(
+            files=records,
+            profile=profile,
+            dictionary_version=manifest.dictionary_version(entries),
+            freeze_id=source.freeze,
+            created_at=created_at or timezone.now(),
+            software_version=manifest.software_version(),
+        )
+        document["reidentification"] = {
+            "k": report.k,
+            "threshold": report.threshold,
+            "rows_at_risk": len(report.at_risk),
+            "keys": ["sex", "age decade", "centre"],
+        }
+        content = manifest.to_json(document).encode()
+        _put_bytes(sink, Path(work) / MANIFEST_JSON, MANIFEST_JSON, content)
+    return ExportResult(tuple(records), document, report)
+
+
+def report_as_dict(report: deid.ReidentificationReport) -> dict:
+    return {
+        "k": report.k,
+        "threshold": report.threshold,
+        "rows": report.rows,
+        "passes": report.passes,
+        "keys": ["sex", "age_decade", "centre"],
+        "groups": [
+            {"sex": sex, "age_decade": age, "centre": centre, "size": size}
+            for (sex, age, centre), size in report.groups
+        ],
+        "at_risk": list(report.at_risk),
+    }
+
+
+def _keep_k_keys(plan: deid.TablePlan, rows: Iterable[Sequence], into: list) -> Iterator:
+    names = plan.column_names
+    at = [names.index(n) if n in names else None for n in (deid.EXPORT_ID, K_SEX, K_AGE, K_CENTRE)]
+    for row in rows:
+        into.append(tuple(None if i is None else row[i] for i in at))
+        yield row
+
+
+def _counted(rows: Iterable[Sequence], tick: Callable[[int], None]) -> Iterator[Sequence]:
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n % PROGRESS_EVERY == 0:
+            tick(n)
+
+
+def _json(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _put_bytes(sink: Sink, path: Path, name: str, content: bytes) -> None:
+    path.write_bytes(content)
+    sink.put(name, path)

@@ -1,0 +1,93 @@
+"""The study's analysis from an export's de-identified files (never from the database).
+
+`read_export(open_file, names)` reads the CSV files of an export (or its Parquet files when
+there is no CSV) back into the analysis' `StudyData`; `study_tables(data)` computes Table 1,
+the case-control comparison, Table 2, Figure 3's counts and the Results' counts;
+`write_study(data, out)` writes them as CSV (printed tables, and every number with the
+export ids it counts), and Figure 3 as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from exports import analysis, deid
+
+Opener = Callable[[str], AbstractContextManager[IO[bytes]]]
+TABLES = ("table1", "case_control", "table2", "figure3", "results")
+
+
+class NoAnalysableFiles(ValueError):
+    """The export has no CSV or Parquet table to read."""
+
+
+def read_export(open_file: Opener, names: Iterable[str]) -> analysis.StudyData:
+    """The export's tables (CSV preferred: it keeps "90+" and the missing-data codes as
+    written) as the analysis reads them; `names` are the export's file names."""
+    names = set(names)
+    for ext in ("csv", "parquet"):
+        if f"{deid.WIDE_TABLE}.{ext}" in names:
+            tables = {n.rsplit(".", 1)[0]: n for n in names if n.endswith(f".{ext}")}
+            tables.pop("codebook", None)
+            frames = {table: _read(open_file, name, ext) for table, name in tables.items()}
+            cases = frames.pop(deid.WIDE_TABLE)
+            return analysis.StudyData(cases, frames)
+    raise NoAnalysableFiles(
+        "This export has no CSV or Parquet file of the cases table: start an export with "
+        "CSV or Parquet to compute the study's tables."
+    )
+
+
+def _read(open_file: Opener, name: str, ext: str) -> pd.DataFrame:
+    with open_file(name) as handle:
+        content = handle.read()
+    if ext == "csv":
+        return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    return pq.read_table(io.BytesIO(content)).to_pandas()
+
+
+def read_directory(directory: Path) -> analysis.StudyData:
+    directory = Path(directory)
+    return read_export(lambda name: (directory / name).open("rb"), _names(directory))
+
+
+def _names(directory: Path) -> list[str]:
+    return [p.name for p in directory.iterdir() if p.is_file()]
+
+
+def study_tables(data: analysis.StudyData) -> dict[str, analysis.AnalysisTable]:
+    return {
+        "table1": analysis.table1(data),
+        "case_control": analysis.case_control(data),
+        "table2": analysis.table2(data),
+        "figure3": analysis.figure3_counts(data),
+        "results": analysis.results_counts(data),
+    }
+
+
+def write_study(data: analysis.StudyData, out: Path) -> list[Path]:
+    """Every table as `<key>.csv`, all numbers in `numbers.csv`, Figure 3 as PNG and SVG."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = study_tables(data)
+    written = []
+    for key, table in tables.items():
+        path = out / f"{key}.csv"
+        path.write_text(analysis.to_csv(table), encoding="utf-8")
+        written.append(path)
+    numbers = pd.concat([analysis.numbers_frame(t) for t in tables.values()], ignore_index=True)
+    path = out / "numbers.csv"
+    numbers.to_csv(path, index=False, lineterminator="\n")
+    written.append(path)
+    for fmt in ("png", "svg"):
+        path = out / f"figure3.{fmt}"
+        path.write_bytes(analysis.render_figure3(tables["figure3"], format=fmt))  # type: ignore[arg-type]
+        written.append(path)
+    return written

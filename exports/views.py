@@ -1,0 +1,248 @@
+"""The statisticians' pages: exports (start, progress, history), the re-identification
+report, downloads, and the study's tables computed from an export's files.
+
+Thin: `crf.access.may_export` decides who gets in (anyone else: 404, as for a page that does
+not exist); `exports.jobs` runs the exports; `exports.study` computes the tables.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from crf import access
+from exports import analysis, deid, jobs, study
+from exports.forms import StartExportForm
+from exports.models import ExportDownload, ExportFile, ExportJob
+from exports.pipeline import pseudonym_key
+
+HISTORY_LENGTH = 50
+POLL_SECONDS = 2
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "dta": "application/x-stata-dta",
+    "sav": "application/x-spss-sav",
+    "parquet": "application/vnd.apache.parquet",
+}
+FIGURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def _exporter(request: HttpRequest) -> access.Actor:
+    actor = access.actor_for(request.user)
+    if not access.may_export(actor):
+        raise Http404("No such page.")
+    return actor
+
+
+def _analysis_reader(request: HttpRequest) -> access.Actor:
+    """Exporters, and those who may follow the tables' numbers back to the cases."""
+    actor = access.actor_for(request.user)
+    if not (access.may_export(actor) or access.may_trace_export_ids(actor)):
+        raise Http404("No such page.")
+    return actor
+
+
+def _job(job_id: int) -> ExportJob:
+    return get_object_or_404(ExportJob.objects.select_related("profile", "requested_by"), pk=job_id)
+
+
+@login_required
+@require_GET
+def export_list(request: HttpRequest) -> HttpResponse:
+    _exporter(request)
+    history = ExportJob.objects.select_related("profile", "requested_by")[:HISTORY_LENGTH]
+    return render(request, "exports/export_list.html", {"form": StartExportForm(), "jobs": history})
+
+
+@login_required
+@require_POST
+def start_export(request: HttpRequest) -> HttpResponse:
+    _exporter(request)
+    form = StartExportForm(request.POST)
+    if not form.is_valid():
+        history = ExportJob.objects.select_related("profile", "requested_by")[:HISTORY_LENGTH]
+        return render(
+            request, "exports/export_list.html", {"form": form, "jobs": history}, status=400
+        )
+    job = jobs.create_job(
+        profile=form.cleaned_data["profile"],
+        formats=form.cleaned_data["formats"],
+        freeze=form.cleaned_data["freeze"],
+        user=request.user,
+        trigger=ExportJob.Trigger.PAGE,
+    )
+    jobs.enqueue(job)
+    messages.success(request, _("Export %(id)s started: this page follows it.") % {"id": job.pk})
+    return redirect("exports:detail", job_id=job.pk)
+
+
+@login_required
+@require_GET
+def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    _exporter(request)
+    job = _job(job_id)
+    return render(request, "exports/export_detail.html", _detail_context(job, request.GET.get("k")))
+
+
+def _detail_context(job: ExportJob, chosen: str | None = None) -> dict:
+    """`chosen`: another threshold to list the groups under (the profile's decides the
+    downloads)."""
+    files = list(job.files.all()) if job.status == ExportJob.Status.DONE else []
+    report = job.k_report or {}
+    threshold = int(chosen) if chosen and chosen.isdigit() and int(chosen) >= 1 else None
+    threshold = threshold or job.k_threshold
+    groups = [g for g in report.get("groups", []) if g["size"] < threshold]
+    return {
+        "job": job,
+        "files": files,
+        "report": report,
+        "threshold": threshold,
+        "at_risk_groups": groups,
+        "at_risk_cases": sum(g["size"] for g in groups),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@login_required
+@require_GET
+def export_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress fragment htmx polls; once the job has finished, the whole page reloads
+    (HX-Refresh) to show the report and the files."""
+    _exporter(request)
+    job = _job(job_id)
+    response = render(request, "exports/progress.html", _detail_context(job))
+    if job.finished and request.headers.get("HX-Request") and request.GET.get("polling"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def accept_report(request: HttpRequest, job_id: int) -> HttpResponse:
+    _exporter(request)
+    with transaction.atomic():
+        job = get_object_or_404(ExportJob.objects.select_for_update(), pk=job_id)
+        if job.status != ExportJob.Status.DONE:
+            messages.error(request, _("This export has not finished: there is no report yet."))
+        elif job.report_accepted_at is None:
+            job.report_accepted_by = request.user
+            job.report_accepted_at = timezone.now()
+            job.save(update_fields=["report_accepted_by", "report_accepted_at"])
+            messages.success(
+                request,
+                _("Re-identification report accepted: the files can be downloaded."),
+            )
+    return redirect("exports:detail", job_id=job_id)
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, job_id: int, name: str) -> HttpResponse:
+    _exporter(request)
+    job = _job(job_id)
+    file = ExportFile.objects.filter(job=job, name=name).first()
+    if file is None or not job.downloadable:
+        raise Http404("No such file.")
+    ExportDownload.objects.create(file=file, user=request.user, sha256=file.sha256)
+    handle = jobs.export_storage().open(file.stored_as, "rb")
+    response = FileResponse(handle, as_attachment=True, filename=f"export-{job.pk}-{file.name}")
+    response["Content-Type"] = CONTENT_TYPES.get(file.format, "application/octet-stream")
+    return response
+
+
+def _study_data(job: ExportJob) -> analysis.StudyData:
+    if job.status != ExportJob.Status.DONE:
+        raise study.NoAnalysableFiles(_("This export has not finished yet."))
+    stored = {f.name: f.stored_as for f in job.files.all()}
+    storage = jobs.export_storage()
+    return study.read_export(lambda name: storage.open(stored[name], "rb"), stored)
+
+
+@login_required
+@require_GET
+def analysis_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    actor = _analysis_reader(request)
+    job = _job(job_id)
+    try:
+        data = _study_data(job)
+        tables = study.study_tables(data)
+    except (study.NoAnalysableFiles, analysis.AnalysisInputError) as problem:
+        return render(
+            request, "exports/analysis.html", {"job": job, "problem": str(problem)}, status=409
+        )
+    return render(
+        request,
+        "exports/analysis.html",
+        {
+            "job": job,
+            "tables": [analysis.to_html_context(t) for t in tables.values()],
+            "figure": analysis.to_html_context(tables["figure3"]),
+            "tracing": access.may_trace_export_ids(actor),
+            "exporter": access.may_export(actor),
+        },
+    )
+
+
+@login_required
+@require_GET
+def analysis_cases(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The cases a number of the study's tables counts, for coordinators and registry
+    administrators: the export ids it carries, mapped back to the case codes they may open
+    (the pseudonym is recomputed with the key, which never leaves the registry)."""
+    actor = access.actor_for(request.user)
+    if not access.may_trace_export_ids(actor):
+        raise Http404("No such page.")
+    job = _job(job_id)
+    try:
+        tables = study.study_tables(_study_data(job))
+        table = tables[request.GET["table"]]
+        row = table.row(request.GET["row"])
+        column = int(request.GET["column"])
+        number = row.cells[column].number(request.GET["number"])
+    except (KeyError, ValueError, IndexError, study.NoAnalysableFiles, analysis.AnalysisInputError):
+        raise Http404("No such number.") from None
+    if number is None:
+        raise Http404("No such number.")
+    of = deid.pseudonymiser(key=pseudonym_key(), profile=job.policy["name"])
+    wanted = set(number.export_ids)
+    codes = sorted(
+        code
+        for code in access.cases_visible(actor).values_list("code", flat=True).iterator()
+        if of(code) in wanted
+    )
+    return render(
+        request,
+        "exports/analysis_cases.html",
+        {
+            "job": job,
+            "table": table,
+            "row": row,
+            "column": table.columns[column],
+            "cell": row.cells[column],
+            "codes": codes,
+            "counted": len(wanted),
+        },
+    )
+
+
+@login_required
+@require_GET
+def figure3(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
+    _analysis_reader(request)
+    if fmt not in FIGURE_TYPES:
+        raise Http404("No such figure.")
+    job = _job(job_id)
+    try:
+        counts = analysis.figure3_counts(_study_data(job))
+    except (study.NoAnalysableFiles, analysis.AnalysisInputError):
+        raise Http404("No such figure.") from None
+    content = analysis.render_figure3(counts, format=fmt)  # type: ignore[arg-type]
+    return HttpResponse(content, content_type=FIGURE_TYPES[fmt])
