@@ -1,6 +1,6 @@
 """Every measurement `make bench` runs, in order (`--only` picks by name)."""
 
-from benchmarks import audit, exports, writes
+from benchmarks import audit, exports, imports, writes
 
 MEASUREMENTS = {
     "batch_write": writes.batch_write,
@@ -8,4 +8,5 @@ MEASUREMENTS = {
     "audit_size": audit.sizes,
     "history": audit.history,
     "exports": exports.exports,
+    "imports": imports.imports,
 }
