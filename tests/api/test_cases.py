@@ -306,7 +306,7 @@ def test_the_schema_lists_every_route(api_a):
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
     schema = api_a.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    assert set(schema["paths"]) == {
+    assert set(schema["paths"]) >= {
         "/api/v1/cases/",
         "/api/v1/cases/{code}/",
         "/api/v1/cases/{code}/transitions/{name}/",
