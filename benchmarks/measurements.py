@@ -1,6 +1,6 @@
 """Every measurement `make bench` runs, in order (`--only` picks by name)."""
 
-from benchmarks import audit, exports, load, writes
+from benchmarks import audit, exports, imports, load, writes
 
 MEASUREMENTS = {
     "batch_write": writes.batch_write,
@@ -8,5 +8,6 @@ MEASUREMENTS = {
     "audit_size": audit.sizes,
     "history": audit.history,
     "exports": exports.exports,
+    "imports": imports.imports,
     "load": load.load,
 }

@@ -125,7 +125,7 @@ class TokenUseMiddleware:
                 token=token,
                 user_id=token.user_id,
                 method=request.method or "",
-                path=request.path[:500],
+                path=request.path.replace("\x00", "\\x00")[:500],  # PostgreSQL refuses NUL
                 status=response.status_code,
                 at=now,
                 client_address=client_address(request),

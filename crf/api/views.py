@@ -17,197 +17,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, set_rollback
 
 from crf import access, lifecycle, services, snapshot
-from crf.access import Actor, Scope
+from crf.access import Actor
 from crf.api import sections as S
+from crf.api.base import (
+    CASE_SUMMARY_KEYS,
+    ApiView,
+    actor_of,
+    etag,
+    if_match,
+    warnings_to_confirm,
+)
 from crf.api.schema import CODE, NAME, ROW, SECTION, doc
-from crf.batch import BatchInvalid, Item, NewCase, Problem, batch_check, batch_save
+from crf.batch import Item, NewCase, batch_check, batch_save
 from crf.codes import Group, Status
 from crf.models import Case, Identity
-from crf.services import EditConflict, SectionInvalid, WarningsToAcknowledge
-from crf.validation import Finding
 from registry.audit import Source
-from registry.models import ApiToken, Centre, TokenScope
-
-NOT_FOUND = {"detail": "Not found."}
-# A case read's summary keys: given back in a write, they are ignored, never written.
-CASE_SUMMARY_KEYS = (
-    "code", "centre", "group", "status", "version", "completeness", "open_warnings",
-    "created_at", "updated_at", "sections", "identity", "withdrawn_reason",
-)  # fmt: skip  # one body for missing and foreign alike
-
-
-# ---- who acts, and may they write ----
-
-
-def actor_of(request: Request) -> Actor:
-    token = request.auth if isinstance(request.auth, ApiToken) else None
-    scope = Scope(token.scope) if token else Scope.SESSION
-    return access.actor_for(request.user, scope)
-
-
-class TokenScopeAllows(permissions.BasePermission):
-    """A `read` token reads only: its writes answer 403 before anything is looked up."""
-
-    message = "This token is scoped 'read': create a 'read_write' token to change data."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        token = request.auth if isinstance(request.auth, ApiToken) else None
-        if token is None or request.method in permissions.SAFE_METHODS:
-            return True
-        return token.scope == TokenScope.READ_WRITE
-
-
-# ---- errors as HTTP answers ----
-
-
-def problem_json(f: Finding | Problem, prefix: str = "") -> dict[str, Any]:
-    path = f"{prefix}.{f.field}" if prefix and f.field else (f.field or prefix or None)
-    return {"field": path, "rule": f.rule, "message": str(f.message)}
-
-
-def invalid(exc: SectionInvalid, prefix: str) -> Response:
-    findings = exc.findings
-    if isinstance(exc, WarningsToAcknowledge):
-        warnings = [problem_json(f, prefix) for f in findings]
-        body = {
-            "detail": _(
-                "These values raise warnings: check them, then send their rule codes in "
-                "'acknowledge' to save."
-            ),
-            "errors": [],
-            "warnings": warnings,
-            "acknowledge": sorted({f.rule for f in findings}),
-        }
-    else:
-        body = {
-            "detail": _("The data break the registry's rules: nothing was saved."),
-            "errors": [problem_json(f, prefix) for f in findings if f.is_error],
-            "warnings": [problem_json(f, prefix) for f in findings if not f.is_error],
-        }
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def if_match(request: Request) -> int:
-    """The case version the client's data was based on, from `If-Match`."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        raise PreconditionRequired
-    value = header.removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise exceptions.ParseError(
-            _('If-Match must be the case\'s ETag, e.g. "3", as the last read gave it.')
-        )
-    return int(value)
-
-
-class PreconditionRequired(exceptions.APIException):
-    status_code = 428
-    default_detail = "Send the case's ETag in If-Match (read the case first)."
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-
-
-class ApiView(APIView):
-    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
-    prefix = ""  # the field path's start in error answers (set per request)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, Http404 | exceptions.NotFound):
-            set_rollback()
-            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        if isinstance(exc, SectionInvalid):
-            set_rollback()
-            return invalid(exc, self.prefix)
-        if isinstance(exc, BatchInvalid):
-            set_rollback()
-            return batch_invalid(exc, getattr(self, "paths", []))
-        if isinstance(exc, EditConflict):
-            set_rollback()
-            return Response(
-                {"detail": str(exc), "current_version": exc.current},
-                status=status.HTTP_412_PRECONDITION_FAILED,
-                headers={"ETag": etag(exc.current)},
-            )
-        if isinstance(exc, DjangoValidationError):  # the lifecycle's refusals
-            set_rollback()
-            if hasattr(exc, "error_dict"):
-                errors = [
-                    {"field": field, "rule": e.code, "message": str(m)}
-                    for field, items in exc.error_dict.items()
-                    for e in items
-                    for m in e.messages
-                ]
-            else:
-                errors = [{"field": None, "rule": exc.code, "message": m} for m in exc.messages]
-            return Response(
-                {"detail": errors[0]["message"], "errors": errors, "warnings": []},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, PermissionDenied) and str(exc):
-            exc = exceptions.PermissionDenied(str(exc))
-        return super().handle_exception(exc)
-
-    def body(self, request: Request) -> dict[str, Any]:
-        if not isinstance(request.data, dict):
-            raise exceptions.ParseError(_("Send a JSON object."))
-        return request.data
-
-
-def _path(p: Problem, paths: list[str]) -> str | None:
-    base = paths[p.index] if p.index < len(paths) else ""
-    return f"{base}.{p.field}" if base and p.field else (p.field or base or None)
-
-
-def batch_invalid(exc: BatchInvalid, paths: list[str]) -> Response:
-    return Response(
-        {
-            "detail": _("The data break the registry's rules: nothing was saved."),
-            "errors": [
-                {"field": _path(p, paths), "rule": p.rule, "message": str(p.message)}
-                for p in exc.problems
-            ],
-            "warnings": [],
-        },
-        status=status.HTTP_400_BAD_REQUEST,
-    )
-
-
-def warnings_to_confirm(warned: list[Problem], paths: list[str]) -> Response:
-    return Response(
-        {
-            "detail": _(
-                "These values raise warnings: check them, then send their rule codes in "
-                "'acknowledge' to save."
-            ),
-            "errors": [],
-            "warnings": [
-                {"field": _path(p, paths), "rule": p.rule, "message": str(p.message)}
-                for p in warned
-            ],
-            "acknowledge": sorted({p.rule for p in warned}),
-        },
-        status=status.HTTP_400_BAD_REQUEST,
-    )
-
+from registry.models import Centre
 
 # ---- cases ----
 
@@ -243,6 +79,8 @@ class CaseList(ApiView):
                 raise exceptions.ValidationError(
                     {"changed_since": _("Give an ISO date or date-time, e.g. 2026-01-31.")}
                 )
+            if timezone.is_naive(since):  # a date, or a time without offset: the registry's
+                since = timezone.make_aware(since)
             cases = cases.filter(updated_at__gte=since)
         pages = Pages()
         page = pages.paginate_queryset(cases, request, view=self) or []
@@ -282,7 +120,8 @@ class CaseList(ApiView):
         self.paths: list[str] = []
         if body.get("identity") is not None:
             self._add(items, new, Identity, body["identity"], "identity", None, acknowledged)
-        sections = body.get("sections") or {}
+        sections = body.get("sections")
+        sections = {} if sections is None else sections
         if not isinstance(sections, dict):
             raise exceptions.ValidationError({"sections": _("Give an object: section → rows.")})
         for name, value in sections.items():
@@ -292,6 +131,7 @@ class CaseList(ApiView):
                     {f"sections.{name}": _("Not a section of a case: see /api/v1/choices/.")}
                 )
             self._add_section(items, new, model, value, f"sections.{name}", None, acknowledged)
+        self._resolve_refs(items)
         if items:
             # Errors first (BatchInvalid), then the warnings still to confirm: the batch
             # would report an unconfirmed warning as an error without saying it is one.
@@ -351,11 +191,36 @@ class CaseList(ApiView):
                     items, new, child, rows, f"{path}.{S.section_name(child)}", item, acknowledged
                 )
 
+    def _resolve_refs(self, items: list[Item]) -> None:
+        """A link to another row of this request, `{"ref": "sections.treatment[0]"}`,
+        becomes that row's item (the batch writes the rows in link order)."""
+        by_path = dict(zip(self.paths, items, strict=True))
+        for path, item in zip(self.paths, items, strict=True):
+            data = dict(item.data)
+            for name, value in item.data.items():
+                if isinstance(value, dict) and set(value) == {"ref"}:
+                    target = by_path.get(str(value["ref"]))
+                    field = services.writable_fields(item.model).get(name)
+                    if (
+                        target is None
+                        or field is None
+                        or not field.is_relation
+                        or field.related_model is not target.model
+                    ):
+                        raise exceptions.ValidationError(
+                            {
+                                f"{path}.{name}": _(
+                                    "Give the path of a row of this request it may point at, "
+                                    "e.g. 'sections.treatment[0]'."
+                                )
+                            }
+                        )
+                    data[name] = target
+            item.data = data
+
 
 def _date_start(text: str) -> Any:
     from datetime import datetime, time
-
-    from django.utils import timezone
 
     day = parse_date(text) if text else None
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
@@ -390,7 +255,8 @@ class CaseDetail(ApiView):
     def patch(self, request: Request, code: str) -> Response:
         actor = actor_of(request)
         data, reason, acks = S.split_body(self.body(request))
-        current = S.case_summary(access.case_for(actor, code), "")
+        case = access.case_for(actor, code)
+        current = S.case_summary(case, centre_codes({case.centre_id})[case.centre_id])
         for key in CASE_SUMMARY_KEYS:  # sent back unchanged from a read: not written
             if key in data and (key not in current or data[key] == current[key]):
                 data.pop(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 from django import forms
@@ -64,6 +65,16 @@ def _stored(request: HttpRequest, sha256: str) -> Path:
     return upload_root() / str(request.user.pk) / sha256
 
 
+KEEP_SECONDS = 24 * 3600  # an upload not confirmed within a day is dropped
+
+
+def _forget_old(folder: Path) -> None:
+    limit = time.time() - KEEP_SECONDS
+    for old in folder.iterdir():
+        if old.is_file() and old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
+
+
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
     actor = _importer(request)
@@ -89,6 +100,7 @@ def start(request: HttpRequest) -> HttpResponse:
             if report.ok:  # kept until confirmed, in the user's own folder
                 path = _stored(request, hashlib.sha256(data).hexdigest())
                 path.parent.mkdir(parents=True, exist_ok=True)
+                _forget_old(path.parent)
                 path.write_bytes(data)
             return render(
                 request,

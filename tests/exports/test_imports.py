@@ -342,3 +342,12 @@ def test_the_case_sheet_refuses_a_change_of_group_and_a_new_patient_without_grou
         (3, "group", "case.group"),
     ]
     assert Case.objects.count() == 1
+
+
+def test_a_wrong_type_names_its_row_and_column(investigator_a, case_a):
+    data = demographics_csv([{"case_code": case_a.code, "le_diagnosis_date": "yesterday"}])
+    report = run(investigator_a, data)
+
+    [problem] = report.errors
+    assert (problem.row, problem.column, problem.value) == (2, "le_diagnosis_date", "yesterday")
+    assert "date" in problem.message.lower() and not Demographics.objects.exists()

@@ -1,0 +1,61 @@
+"""Malformed or unexpected requests get a 4xx that says what to fix, never a 500."""
+
+import pytest
+
+from registry.models import TokenUse
+
+ODD = [
+    ("post", "/api/v1/cases/", []),
+    ("post", "/api/v1/cases/", {"group": "case", "sections": []}),
+    ("post", "/api/v1/cases/", {"group": "case", "sections": {"treatment": {"agent": "x"}}}),
+    ("post", "/api/v1/cases/", {"group": "case", "sections": {"identity": {}}}),
+    ("post", "/api/v1/cases/", {"group": "case", "sections": {"ngsvariant": [{}]}}),
+    ("post", "/api/v1/cases/", {"group": "case", "centre": "beta"}),
+    ("post", "/api/v1/cases/", {"group": "case", "identity": "x"}),
+    ("post", "/api/v1/cases/", {"group": "case", "acknowledge": 5, "sections": {"treatment": [5]}}),
+    (
+        "post",
+        "/api/v1/cases/",
+        {
+            "group": "case",
+            "sections": {"treatment": [{"agent": "azacitidine", "lupusresponse": [{}]}]},
+        },
+    ),
+    (
+        "post",
+        "/api/v1/cases/",
+        {"group": "case", "sections": {"adverseevent": [{"treatment": {"ref": 3}}]}},
+    ),
+    ("post", "/api/v1/cases/", {"group": "case", "consent_date": "notadate", "status": "locked"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ODD)
+def test_an_odd_case_creation_is_refused_cleanly(api_a, case_a, method, path, body):
+    response = getattr(api_a, method)(path, body, format="json")
+    assert 400 <= response.status_code < 500, response.content
+
+
+def test_odd_requests_about_a_case_are_refused_cleanly(api_a, case_a):
+    c = case_a.code
+    for method, path, body, h in [
+        ("patch", f"/api/v1/cases/{c}/", [], '"1"'),
+        ("patch", f"/api/v1/cases/{c}/", {"consent": "yes"}, "abc"),
+        ("patch", f"/api/v1/cases/{c}/sections/demographics/", {"sex": ["a"]}, '"1"'),
+        ("patch", f"/api/v1/cases/{c}/sections/treatment/", {"agent": "x"}, '"1"'),
+        ("post", f"/api/v1/cases/{c}/sections/ngsvariant/", {"test": "x"}, '"1"'),
+        ("post", f"/api/v1/cases/{c}/sections/ngsvariant/", {"gene": "TET2"}, '"1"'),
+        ("post", f"/api/v1/cases/{c}/sections/ngsvariant/", {"test": 99999, "gene": "TET2"}, '"1"'),
+        ("post", f"/api/v1/cases/{c}/transitions/nope/", {}, '"1"'),
+        ("post", f"/api/v1/cases/{c}/transitions/submit/", {}, '"1"'),
+        ("delete", f"/api/v1/cases/{c}/sections/demographics/", {}, '"1"'),
+        ("get", f"/api/v1/cases/{c}/sections/nope/", {}, '"1"'),
+        ("get", f"/api/v1/cases/{c}/sections/demographics/5/", {}, '"1"'),
+        ("get", "/api/v1/cases/?page=99", {}, '"1"'),
+        ("get", "/api/v1/cases/?page_size=100000&changed_since=xx", {}, '"1"'),
+        ("get", f"/api/v1/cases/{c}%00/", {}, '"1"'),
+        ("put", f"/api/v1/cases/{c}/sections/sledaiassessment/", {}, '"1"'),
+    ]:
+        response = getattr(api_a, method)(path, body, format="json", HTTP_IF_MATCH=h)
+        assert 400 <= response.status_code < 500, (method, path, response.content)
+    assert TokenUse.objects.filter(path__endswith="\\x00/").exists()  # NUL logged, escaped
