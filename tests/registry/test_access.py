@@ -209,7 +209,7 @@ def test_statistician_home_lists_no_record(client, statistician, cases):
     listing = client.get(reverse("crf:case_list")).content.decode()
 
     assert home.status_code == 200 and b"statistician" in home.content
-    assert "No case matches, or none is visible to you." in listing
+    assert "No case is visible to you." in listing
 
 
 # ---- selectors ----
