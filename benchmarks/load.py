@@ -59,6 +59,9 @@ def load(bench: Bench) -> None:
     username, token, codes = _investigator()
     env = dict(os.environ, DJANGO_DEBUG="false", DJANGO_CONN_MAX_AGE="60")
     bin_dir = Path(sys.executable).parent
+    # Served as in production: hashed static files collected first (DEBUG is off).
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                   env=env, check=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-load-") as work:
         codes_file = Path(work) / "codes.txt"
         codes_file.write_text("\n".join(codes))
@@ -79,11 +82,14 @@ def load(bench: Bench) -> None:
                 check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             stats = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv"))}
+            failures = list(csv.DictReader(open(f"{prefix}_failures.csv")))
         finally:
             server.terminate()
             server.wait(timeout=30)
     bench.note(f"load: {USERS} users, {SECONDS} s, gunicorn {WORKERS} sync workers, locust on "
                "the same 2 cores")  # fmt: skip
+    for failure in failures:
+        bench.note(f"load: {failure['Name']} failed {failure['Occurrences']}x: {failure['Error']}")
     for name in MEASURED:
         row = stats.get(name)
         if row is None:

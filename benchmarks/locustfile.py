@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import date, timedelta
 
 from locust import HttpUser, between, task
 
@@ -48,18 +47,16 @@ class Investigator(HttpUser):
 
     @task(1)
     def section_save(self) -> None:
-        """The follow-up date a day earlier or later: a real change, through the write contract."""
+        """Sex recorded the other way round: a real change through the write contract that
+        no date rule can refuse (the next save may flip it back)."""
         url = f"/api/v1/cases/{random.choice(CODES)}/sections/demographics/"
         read = self.client.get(url, headers=TOKEN, name="API section read (before save)")
-        if read.status_code != 200:
+        if read.status_code != 200 or read.json().get("sex") not in ("male", "female"):
             return
-        followup = read.json().get("last_followup_date")
-        if not followup:
-            return
-        day = date.fromisoformat(followup[:10]) + timedelta(days=random.choice((-1, 1)))
+        other = {"male": "female", "female": "male"}[read.json()["sex"]]
         self.client.patch(
             url,
-            json={"last_followup_date": day.isoformat(), "reason": "benchmark"},
+            json={"sex": other, "reason": "benchmark"},
             headers={**TOKEN, "If-Match": read.headers["ETag"]},
             name="section save (API)",
         )

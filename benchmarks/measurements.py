@@ -1,6 +1,6 @@
 """Every measurement `make bench` runs, in order (`--only` picks by name)."""
 
-from benchmarks import audit, exports, imports, load, writes
+from benchmarks import analysis, audit, exports, imports, load, writes
 
 MEASUREMENTS = {
     "batch_write": writes.batch_write,
@@ -10,4 +10,6 @@ MEASUREMENTS = {
     "exports": exports.exports,
     "imports": imports.imports,
     "load": load.load,
+    "analysis": analysis.analysis,
+    "dashboard": analysis.dashboard,
 }
