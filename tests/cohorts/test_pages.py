@@ -44,6 +44,10 @@ def test_review_page_shows_criteria_values_and_discrepancies(client, coordinator
     assert "Documented VEXAS syndrome" in page and "Undetermined" in page
     assert "case.consent_no_with_data" in page
     assert "Start review" in page
+    # Each value a criterion rests on links to the section page that holds it.
+    demographics = reverse("crf:section", args=[consent_no.code, "demographics"])
+    assert f'href="{demographics}">Date of LE diagnosis</a>' in page
+    assert client.get(demographics).status_code == 200
 
 
 def test_one_click_turns_a_discrepancy_into_a_query(client, coordinator, consent_no):
