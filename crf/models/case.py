@@ -85,6 +85,8 @@ class Case(models.Model):
     )
 
     class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         ordering = ["code"]
         indexes = [models.Index(fields=["centre", "status"], name="case_centre_status")]
         constraints = [
@@ -130,6 +132,7 @@ class Identity(models.Model):
     date_of_birth = classify(models.DateField(_("date of birth")), DIRECT_IDENTIFIER)
 
     class Meta:
+        verbose_name = _("identity")
         verbose_name_plural = _("identities")
         constraints = [
             models.CheckConstraint(

@@ -66,6 +66,7 @@ class Demographics(SectionOfCase):
     rule_version = rule_version_field()
 
     class Meta:
+        verbose_name = _("demographics")
         verbose_name_plural = _("demographics")
         constraints = [
             models.CheckConstraint(

@@ -143,6 +143,7 @@ class HaematologicalDisease(SectionOfCase):
     rule_version = rule_version_field()
 
     class Meta:
+        verbose_name_plural = _("haematological diseases")
         verbose_name = _("haematological disease")
         constraints = [
             models.CheckConstraint(
@@ -169,6 +170,8 @@ class EvolutionEvent(RowOfCase):
     detail = free_text(_("details"), max_length=200)
 
     class Meta:
+        verbose_name = _("evolution event")
+        verbose_name_plural = _("evolution events")
         ordering = ["case", "occurred_on", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -205,6 +208,7 @@ class NgsTest(RowOfCase):
     shared_genes = classify(models.CharField(max_length=200, blank=True, editable=False), CLINICAL)
 
     class Meta:
+        verbose_name_plural = _("NGS tests")
         verbose_name = _("NGS test")
         ordering = ["case", "sampled_on", "pk"]
         constraints = [
@@ -242,6 +246,7 @@ class NgsVariant(models.Model):
     classification = coded(VariantClass, _("classification"))
 
     class Meta:
+        verbose_name_plural = _("NGS variants")
         verbose_name = _("NGS variant")
         ordering = ["test", "gene"]
         constraints = [

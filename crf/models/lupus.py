@@ -82,6 +82,8 @@ class LupusProfile(SectionOfCase):
     drug_induced_drug = free_text(_("suspected drug"))
 
     class Meta:
+        verbose_name = _("lupus profile")
+        verbose_name_plural = _("lupus profiles")
         constraints = [
             models.CheckConstraint(
                 name="lupusprofile_class_needs_nephritis",
@@ -124,6 +126,7 @@ class SliccCriteria(SectionOfCase):
     rule_version = rule_version_field()
 
     class Meta:
+        verbose_name = _("SLICC criteria")
         verbose_name_plural = _("SLICC criteria")
         constraints = []
 
@@ -161,6 +164,7 @@ class EularAcrCriteria(SectionOfCase):
     rule_version = rule_version_field()
 
     class Meta:
+        verbose_name = _("EULAR/ACR criteria")
         verbose_name_plural = _("EULAR/ACR criteria")
         constraints = []
 
@@ -206,6 +210,8 @@ class SledaiAssessment(RowOfCase):
     rule_version = rule_version_field()
 
     class Meta:
+        verbose_name = _("SLEDAI-2K assessment")
+        verbose_name_plural = _("SLEDAI-2K assessments")
         ordering = ["case", "assessed_on", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -259,6 +265,8 @@ class CutaneousLesion(RowOfCase):
     ulceration = answer(_("ulceration"))
 
     class Meta:
+        verbose_name = _("cutaneous lesion")
+        verbose_name_plural = _("cutaneous lesions")
         ordering = ["case", "pk"]
         constraints = [
             required_when(
@@ -317,6 +325,8 @@ class SerologyPanel(RowOfCase):
     low_c4 = models.BooleanField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("serology panel")
+        verbose_name_plural = _("serology panels")
         ordering = ["case", "sampled_on", "pk"]
         constraints = [
             models.UniqueConstraint(

@@ -34,6 +34,7 @@ class SkinBiopsy(RowOfCase):
     local_diagnosis_detail = free_text(_("local diagnosis, as written"), max_length=300)
 
     class Meta:
+        verbose_name = _("skin biopsy")
         verbose_name_plural = _("skin biopsies")
         ordering = ["case", "taken_on", "pk"]
         constraints = []
@@ -98,6 +99,8 @@ class CentralReview(models.Model):
     reclassified = models.BooleanField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("central review")
+        verbose_name_plural = _("central reviews")
         constraints = [
             models.CheckConstraint(
                 name="central_review_diagnosis_given",

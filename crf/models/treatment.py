@@ -55,6 +55,8 @@ class Treatment(RowOfCase):
     reason_stopped = coded(ReasonStopped, _("reason stopped"))
 
     class Meta:
+        verbose_name = _("treatment")
+        verbose_name_plural = _("treatments")
         ordering = ["case", "started_on", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -104,6 +106,8 @@ class LupusResponse(models.Model):
     rule_version = rule_version_field()
 
     class Meta:
+        verbose_name = _("lupus response")
+        verbose_name_plural = _("lupus responses")
         constraints = []
 
     def __str__(self) -> str:
@@ -149,6 +153,8 @@ class HaematologicalResponse(models.Model):
     detail = free_text(_("details (e.g. which HI criteria were met)"))
 
     class Meta:
+        verbose_name = _("haematological response")
+        verbose_name_plural = _("haematological responses")
         constraints = [
             models.CheckConstraint(
                 name="haem_response_mcr_not_2023",
@@ -181,6 +187,8 @@ class AdverseEvent(RowOfCase):
     description = free_text(_("description"))
 
     class Meta:
+        verbose_name = _("adverse event")
+        verbose_name_plural = _("adverse events")
         ordering = ["case", "occurred_on", "pk"]
         constraints = [
             models.CheckConstraint(
