@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"\n== {name}", flush=True)
         measure(bench)
-    report(bench, database.server_version())
+    if bench.figures:  # `--only none` builds the database and measures nothing
+        report(bench, database.server_version())
     print(f"bench took {time.perf_counter() - started:,.0f} s")
     return 0
 

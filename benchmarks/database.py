@@ -13,19 +13,20 @@ MACHINE = "postgres://postgres@127.0.0.1:5432/"
 NAME = "registry_bench"
 
 
-def url() -> str:
-    """BENCH_DATABASE_URL, else the machine's PostgreSQL, else the embedded server."""
-    if os.environ.get("BENCH_DATABASE_URL"):
+def url(name: str = NAME) -> str:
+    """BENCH_DATABASE_URL (for the default name), else the machine's PostgreSQL, else the
+    embedded server."""
+    if name == NAME and os.environ.get("BENCH_DATABASE_URL"):
         return os.environ["BENCH_DATABASE_URL"]
     try:
         with psycopg.connect(MACHINE + "postgres", connect_timeout=3, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [NAME]).fetchone():
-                conn.execute(f'CREATE DATABASE "{NAME}"')
-        return MACHINE + NAME
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return MACHINE + name
     except psycopg.OperationalError:
         from registry import devdb
 
-        return devdb.database_url(NAME)
+        return devdb.database_url(name)
 
 
 def build(cases: int, seed: int) -> int:

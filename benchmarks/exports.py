@@ -61,3 +61,23 @@ def exports(bench: Bench) -> None:
                      f"<= {MAX_RATIO}" if targeted else "", reference="COPY TO")  # fmt: skip
         bench.record(f"export {fmt}: peak RSS", run["peak_rss_mb"], "MB",
                      f"<= {MAX_RSS_MB}" if targeted else "")  # fmt: skip
+
+
+def memory(bench: Bench) -> None:
+    """Peak memory of the CSV and Parquet exports on a database a tenth the size: flat when
+    the ratio stays near 1 (the rows stream; nothing grows with the number of cases)."""
+    from benchmarks import database
+
+    small_cases = max(1, bench.cases // 10)
+    small = database.url(f"{database.NAME}_small")
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--cases", str(small_cases), "--only", "none"],
+        env=dict(os.environ, BENCH_DATABASE_URL=small), check=True, capture_output=True,
+    )  # fmt: skip
+    for fmt in PRIMARY:
+        large = next((f.value for f in bench.figures if f.name == f"export {fmt}: peak RSS"), None)
+        peak = export_in_child(fmt, database_url=small)["peak_rss_mb"]
+        bench.record(f"export {fmt}: peak RSS at {small_cases:,} cases", peak, "MB")
+        if large:
+            bench.record(f"export {fmt}: peak RSS, {bench.cases:,} / {small_cases:,} cases",
+                         large / peak, "x", "<= 1.5")  # fmt: skip

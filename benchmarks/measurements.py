@@ -8,6 +8,7 @@ MEASUREMENTS = {
     "audit_size": audit.sizes,
     "history": audit.history,
     "exports": exports.exports,
+    "memory": exports.memory,
     "imports": imports.imports,
     "load": load.load,
     "analysis": analysis.analysis,

@@ -29,9 +29,9 @@ from rest_framework.views import APIView
 from crf import access
 from exports import jobs
 from exports.forms import freeze_choices
-from exports.models import ExportDownload, ExportFile, ExportJob, ExportProfile
+from exports.models import ExportFile, ExportJob, ExportProfile
 from exports.pipeline import check_formats
-from exports.views import CONTENT_TYPES, HISTORY_LENGTH
+from exports.views import HISTORY_LENGTH
 
 
 def _actor(request: Request) -> access.Actor:
@@ -194,11 +194,4 @@ class Download(APIView):
     def get(self, request: Request, job_id: int, name: str) -> FileResponse:
         _actor(request)
         job = _job(job_id)
-        file = ExportFile.objects.filter(job=job, name=name).first()
-        if file is None or not job.downloadable:
-            raise Http404("No such file.")
-        ExportDownload.objects.create(file=file, user=request.user, sha256=file.sha256)
-        handle = jobs.export_storage().open(file.stored_as, "rb")
-        response = FileResponse(handle, as_attachment=True, filename=f"export-{job.pk}-{name}")
-        response["Content-Type"] = CONTENT_TYPES.get(file.format, "application/octet-stream")
-        return response
+        return jobs.file_download(job, name, request.user)

@@ -18,12 +18,14 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.files.storage import storages
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.http import FileResponse, Http404
 from django.utils import timezone
 
-from exports.models import ExportFile, ExportJob, ExportProfile
+from exports.models import ExportDownload, ExportFile, ExportJob, ExportProfile
 from exports.pipeline import StorageSink, check_formats, pseudonym_key, run_export
 from exports.sources import source_for
 
@@ -35,6 +37,29 @@ PROGRESS_SECONDS = 0.5
 
 def export_storage():
     return storages[STORAGE]
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "dta": "application/x-stata-dta",
+    "sav": "application/x-spss-sav",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def file_download(job: ExportJob, name: str, user: Any) -> FileResponse:
+    """File `name` of a finished job, as an attachment; the download is recorded (who, when,
+    which checksum) first. Pages and API alike: 404 for a file that is not downloadable."""
+    file = ExportFile.objects.filter(job=job, name=name).first()
+    if file is None or not job.downloadable:
+        raise Http404("No such file.")
+    ExportDownload.objects.create(file=file, user=user, sha256=file.sha256)
+    handle = export_storage().open(file.stored_as, "rb")
+    response = FileResponse(handle, as_attachment=True, filename=f"export-{job.pk}-{file.name}")
+    response["Content-Type"] = CONTENT_TYPES.get(file.format, "application/octet-stream")
+    return response
 
 
 def create_job(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,19 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 from crf import access
 from exports import analysis, deid, jobs, study
 from exports.forms import StartExportForm
-from exports.models import ExportDownload, ExportFile, ExportJob
+from exports.models import ExportJob
 from exports.pipeline import pseudonym_key
 
 HISTORY_LENGTH = 50
 POLL_SECONDS = 2
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "dta": "application/x-stata-dta",
-    "sav": "application/x-spss-sav",
-    "parquet": "application/vnd.apache.parquet",
-}
 FIGURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
@@ -148,14 +140,7 @@ def accept_report(request: HttpRequest, job_id: int) -> HttpResponse:
 def download(request: HttpRequest, job_id: int, name: str) -> HttpResponse:
     _exporter(request)
     job = _job(job_id)
-    file = ExportFile.objects.filter(job=job, name=name).first()
-    if file is None or not job.downloadable:
-        raise Http404("No such file.")
-    ExportDownload.objects.create(file=file, user=request.user, sha256=file.sha256)
-    handle = jobs.export_storage().open(file.stored_as, "rb")
-    response = FileResponse(handle, as_attachment=True, filename=f"export-{job.pk}-{file.name}")
-    response["Content-Type"] = CONTENT_TYPES.get(file.format, "application/octet-stream")
-    return response
+    return jobs.file_download(job, name, request.user)
 
 
 def _study_data(job: ExportJob) -> analysis.StudyData:
