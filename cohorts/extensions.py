@@ -142,6 +142,9 @@ def biopsies_to_review(request: HttpRequest) -> dict[str, Any]:
 
 def register_all() -> None:
     cases_changed.connect(assessment.on_cases_changed, dispatch_uid="cohorts.assessment")
+    from cohorts import export_variables
+
+    export_variables.register()  # the exports' wide table: eligibility and adjudication
     from cohorts.workflow import open_queries_block
 
     for name in ("verify", "lock"):

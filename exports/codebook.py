@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 
 from crf.scores import RULE_VERSIONS
+from exports import extensions
 from exports.deid import TREATMENTS, TablePlan
 from exports.formats.columns import (
     BOOLEAN,
@@ -113,8 +114,27 @@ def to_json(plans: Iterable[TablePlan]) -> str:
         "variables": [asdict(row) for row in codebook_rows(plans)],
         "withheld": withheld_rows(plans),
         "missing_data": MISSING_DATA,
+        "case_variables": case_variables_notes(plans),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def case_variables_notes(plans: Iterable[TablePlan]) -> list[dict[str, object]]:
+    """The variables other apps add to the wide table (exports.extensions), and what a
+    freeze's export gives for them."""
+    exported = {c.source for plan in plans for c in plan.columns}
+    notes: list[dict[str, object]] = []
+    for group in extensions.groups():
+        codes = [v.code for v in group.variables]
+        notes.append(
+            {
+                "variables": codes,
+                "exported": [code for code in codes if code in exported],
+                "current_data": "as stored in the registry when exported",
+                "freeze": str(group.freeze_note),
+            }
+        )
+    return notes
 
 
 def rule_version(source: str) -> str:

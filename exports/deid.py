@@ -44,7 +44,7 @@ import hmac
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.core.exceptions import FieldDoesNotExist
@@ -64,6 +64,7 @@ from crf.models.fields import (
     DatePrecision,
 )
 from crf.rows import ONE_PER_CASE, REPEATING
+from exports import extensions
 from exports.dictionary import MISSING_SUFFIX, DictionaryEntry, dictionary_rows
 from exports.formats.columns import (
     BOOLEAN,
@@ -355,11 +356,33 @@ def _build(
         model = by_table.get(entry.table)
         if model is not None:
             _plan_field(builder, model, entry)
+    if wide:
+        for group in extensions.groups():
+            for variable in group.variables:
+                _plan_case_variable(builder, group, variable)
     return builder.plan()
+
+
+def _plan_case_variable(
+    b: _Builder, group: extensions.CaseVariables, variable: extensions.CaseVariable
+) -> None:
+    """A variable another app declares (exports.extensions), read by its lookups."""
+    if variable.free_text and variable.code not in b.profile.allowed_free_text:
+        return b.drop(variable.code, _("free text: not allowed by the profile"))
+    at = [b.source(f"{group.accessor}__{lookup}") for lookup in variable.lookups]
+    treatment = "free_text" if variable.free_text else "kept"
+    column = replace(variable.column(), source=variable.code, treatment=treatment)
+
+    def cell(row, ctx):
+        return variable.value(*(row[i] for i in at))
+
+    b.decide(variable.code, treatment, [b.add(column, cell)])
 
 
 def _check_allowed_free_text(profile: Profile, entries: list[DictionaryEntry]) -> None:
     classes = {e.code: e.deid_class for e in entries}
+    for group in extensions.groups():
+        classes.update({v.code: FREE_TEXT for v in group.variables if v.free_text})
     for code in sorted(profile.allowed_free_text):
         if classes.get(code) != FREE_TEXT:
             raise ValueError(

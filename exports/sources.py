@@ -31,10 +31,15 @@ from crf.codes import Status
 from crf.models import Case
 from crf.models.base import case_lookup
 from crf.rows import CaseRows
+from exports import extensions
 from exports.deid import TablePlan
 from registry.models import Centre
 
 CHUNK_ROWS = 2_000
+# (group, {case id: CaseRows} of a chunk) -> {case id: the group's model instance or None}
+VariablesLoader = Callable[
+    [extensions.CaseVariables, Mapping[int, CaseRows]], Mapping[int, Model | None]
+]
 
 
 class Source(Protocol):
@@ -94,8 +99,14 @@ class CaseRowsSource:
         case_ids: Sequence[int],
         load: Callable[[Sequence[int]], Mapping[int, CaseRows]],
         chunk: int = 200,
+        case_variables: VariablesLoader | None = None,
     ):
         self.freeze = freeze
+        # The rows of the extensions' models (exports.extensions) for a chunk of cases: as of
+        # the freeze for a freeze, else the live ones.
+        self.case_variables = case_variables or (lambda group, loaded: group.current(list(loaded)))
+        self._variables: dict[type[Model], Mapping[int, Model | None]] = {}
+        self._loaded: Mapping[int, CaseRows] = {}
         self.case_ids = list(case_ids)
         self.load = load
         self.chunk = chunk
@@ -109,6 +120,8 @@ class CaseRowsSource:
         for start in range(0, len(self.case_ids), self.chunk):
             part = self.case_ids[start : start + self.chunk]
             loaded = self.load(part)
+            self._variables = {}  # loaded for this chunk when a plan asks for them
+            self._loaded = loaded
             for pk in part:
                 if pk in loaded:
                     yield loaded[pk]
@@ -152,12 +165,18 @@ class CaseRowsSource:
             if target is Case:
                 obj = rows.case
             elif field.auto_created and not field.concrete:  # reverse one-to-one from the case
-                obj = rows.one(target)
+                group = extensions.group_of(target)
+                obj = rows.one(target) if group is None else self._variable_row(group, rows)
             elif i == len(path) - 1:
                 return getattr(obj, field.attname)  # a key: the id it holds
             else:
                 obj = getattr(obj, field.name)  # linked in memory (crf.rows)
         return obj
+
+    def _variable_row(self, group: extensions.CaseVariables, rows: CaseRows) -> Model | None:
+        if group.model not in self._variables:
+            self._variables[group.model] = self.case_variables(group, self._loaded)
+        return self._variables[group.model].get(rows.case.pk)
 
     def _centre_value(self, centre_id: int | None, rest: list[str]) -> Any:
         if centre_id is None or rest in ([], ["id"], ["pk"]):
@@ -196,4 +215,5 @@ def source_for(freeze: str | None) -> Source:
         freeze=found.name,
         case_ids=ids,
         load=lambda part: freezes.rows_as_of(part, found.position),
+        case_variables=lambda group, loaded: group.as_of(found, loaded),
     )

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from crf import models as crf
 from crf.rows import REPEATING
-from exports import deid
+from exports import deid, extensions
 from exports.deid import (
     AGE_BANDS,
     Deidentifier,
@@ -202,14 +202,23 @@ ALL_PROFILES = [
 @pytest.mark.parametrize("profile", ALL_PROFILES, ids=lambda p: p.name)
 def test_every_dictionary_field_is_decided_once(profile, entries):
     decided = [d.source for plan in export_plans(profile) for d in plan.decisions]
-    assert sorted(decided) == sorted(entries)
+    # Plus the case variables other apps declare (exports.extensions: cohorts' eligibility
+    # and adjudication), which are not CRF fields.
+    declared = [v.code for group in extensions.groups() for v in group.variables]
+    assert sorted(decided) == sorted([*entries, *declared])
 
 
 @pytest.mark.parametrize("profile", ALL_PROFILES, ids=lambda p: p.name)
 def test_no_direct_identifier_free_text_or_raw_date_is_planned(profile, entries):
+    declared = {v.code: v for group in extensions.groups() for v in group.variables}
     for plan in export_plans(profile):
         for column in plan.columns:
             entry = entries.get(column.source)
+            if column.source in declared:  # a case variable: free text only when allowed
+                assert plan.name == deid.WIDE_TABLE, column
+                if declared[column.source].free_text:
+                    assert column.source in profile.allowed_free_text, column
+                continue
             if entry is None:
                 assert column.name == "export_id"
                 continue
