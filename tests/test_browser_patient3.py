@@ -65,6 +65,18 @@ def answer_the_rest(form) -> None:
                 break
 
 
+def check_accessible(page) -> None:
+    """axe on the page at rest: the pointer off the buttons and no colour transition running
+    (a hover fading out, caught half-way, reads as a contrast violation)."""
+    page.mouse.move(0, 0)
+    page.evaluate(
+        """async () => await Promise.all(document.getAnimations()
+            .filter((a) => a.effect.getTiming().iterations !== Infinity)
+            .map((a) => a.finished.catch(() => null)))"""
+    )
+    assert_accessible(page)
+
+
 def save_section(page) -> None:
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
@@ -95,7 +107,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     page.get_by_label("Date of LE diagnosis").fill("2015-09-02")
     page.get_by_label("Date of last follow-up").fill("2022-11-30")
     page.get_by_role("group", name="Vital status").get_by_label("Alive").check()
-    assert_accessible(page)
+    check_accessible(page)
     save_section(page)
 
     # 2–3. Lupus profile and classification criteria: SLE, the rest negative.
@@ -103,12 +115,12 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form = page.locator("main form").first
     form.get_by_label("Systemic lupus erythematosus").check()
     answer_the_rest(form)
-    assert_accessible(page)
+    check_accessible(page)
     save_section(page)
     for slug in ("slicccriteria", "eularacrcriteria"):
         open_section(page, slug)
         answer_the_rest(page.locator("main form").first)
-        assert_accessible(page)
+        check_accessible(page)
         save_section(page)
 
     # 4. Serology.
@@ -122,7 +134,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form.get_by_label("C3", exact=True).fill("0.95")
     form.get_by_label("C4", exact=True).fill("0.18")
     answer_the_rest(form)
-    assert_accessible(page)
+    check_accessible(page)
     save_row(page)
 
     # 5. SLEDAI-2K at LE diagnosis, and the one that will judge the lupus response.
@@ -133,7 +145,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
         form.get_by_role("group", name="Context").get_by_label(context).check()
         form.get_by_label("Assessment date").fill(day)
         answer_the_rest(form)
-        assert_accessible(page)
+        check_accessible(page)
         save_row(page)
 
     # 6. The MDS: first a haemoglobin typed in g/L, which the registry refuses and explains.
@@ -156,7 +168,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
     expect(page.locator("main form")).to_contain_text("it looks like g/L — enter 9.1")
-    assert_accessible(page)
+    check_accessible(page)
     screenshot(page, "patient3-unit-error")
     page.get_by_label("Haemoglobin", exact=True).fill("9.1")
     save_section(page)
@@ -172,7 +184,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form.get_by_label("Sample date").fill("2017-03")
     form.get_by_role("group", name="Tissue").get_by_label("Bone marrow").check()
     form.get_by_role("group", name="Result").get_by_label("Variant(s) found").check()
-    assert_accessible(page)
+    check_accessible(page)
     save_row(page)
     test_row = page.get_by_role("article").filter(has_text="Bone marrow")
     for gene, vaf in (("TET2", "71"), ("ASXL1", "6"), ("DNMT3A", "0.8")):
@@ -187,7 +199,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
         if gene == "DNMT3A":
             warning = page.get_by_role("group", name="Check these warnings")
             expect(warning).to_contain_text("looks like a fraction")
-            assert_accessible(page)
+            check_accessible(page)
             screenshot(page, "patient3-unit-warning")
             warning.get_by_role("checkbox").check()
             warning.get_by_label("Comment on the warnings").fill("0.8% on the NGS report")
@@ -199,6 +211,8 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
         ("DNMT3A", 0.8),
         ("TET2", 71.0),
     ]
+    confirmed = NgsVariant.objects.get(gene="DNMT3A").acknowledged_warnings
+    assert confirmed == {"unit.vaf_fraction": "0.8% on the NGS report"}
 
     # 8. Azacitidine, 33 cycles, its haematological and lupus responses.
     open_section(page, "treatment")
@@ -209,7 +223,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form.get_by_role("group", name="Target").get_by_label("Haematological disease").check()
     form.get_by_label("Number of cycles").fill("33")
     form.get_by_label("Start date").fill("2017-05")
-    assert_accessible(page)
+    check_accessible(page)
     save_row(page)
     treatment_row = page.get_by_role("article").filter(has_text="Azacitidine")
     treatment_row.get_by_role("link", name="Add haematological response").click()
@@ -236,8 +250,10 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     expect(main).to_contain_text(f"{haem.ipssr_score:g} points:")  # IPSS-R, with its category
     expect(main).to_contain_text("computed MDS-IB1")  # WHO 2022, beside the recorded one
     expect(main).to_contain_text("derived Complete response (SLEDAI-2K = 0)")
+    expect(main).to_contain_text("same as recorded")  # the lupus response, as derived
     expect(main).to_contain_text("approximate")  # the MDS diagnosis, known to the month
-    assert_accessible(page)
+    expect(main).to_contain_text("None: every warning is confirmed")
+    check_accessible(page)
     screenshot(page, "patient3-overview")
 
     # The same overview in French.
@@ -249,5 +265,10 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     screenshot(page, "patient3-overview")
 
     # Another centre's case, typed in the address bar: a 404 like a case that never was.
-    answer = page.goto(f"/cases/{case_b.code}/")
-    assert answer is not None and answer.status == 404
+    foreign = page.goto(f"/cases/{case_b.code}/")
+    assert foreign is not None and foreign.status == 404
+    foreign_page = page.locator("main").inner_text()
+    missing = page.goto("/cases/LE-0000000/")
+    assert missing is not None and missing.status == 404
+    assert page.locator("main").inner_text() == foreign_page
+    assert case_b.code not in page.content()
