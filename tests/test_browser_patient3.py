@@ -140,7 +140,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     # 5. SLEDAI-2K at LE diagnosis, and the one that will judge the lupus response.
     open_section(page, "sledaiassessment")
     for context, day in (("At LE diagnosis", "2015-09-02"), ("Response assessment", "2019-06-01")):
-        page.get_by_role("link", name="Add sledai assessment").click()
+        page.get_by_role("link", name="Add SLEDAI-2K assessment").click()
         form = page.locator("form.registry-row-form")
         form.get_by_role("group", name="Context").get_by_label(context).check()
         form.get_by_label("Assessment date").fill(day)
@@ -235,7 +235,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form = page.locator("form.registry-row-form")
     form.get_by_label("Complete response (SLEDAI-2K = 0)").check()
     form.get_by_label("Assessment date").fill("2019-06")
-    sledai = form.locator("select[name=sledai]")  # labelled "Sledai" (the field's name)
+    sledai = form.get_by_label("SLEDAI-2K assessment")
     sledai.select_option(sledai.locator("option", has_text="2019-06-01").get_attribute("value"))
     save_row(page)
 

@@ -96,6 +96,7 @@ class LupusResponse(models.Model):
             null=True,
             blank=True,
             related_name="lupus_response",
+            verbose_name=_("SLEDAI-2K assessment"),
             help_text=_("The SLEDAI-2K at assessment."),
         ),
         QUASI_IDENTIFIER,
