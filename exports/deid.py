@@ -43,7 +43,7 @@ import hashlib
 import hmac
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -573,17 +573,41 @@ class RowNumbering:
     """Row numbers of one export: per table, 1, 2, 3… in the order the rows are first met.
 
     Share one between the tables of an export, so a child's `<parent>_row_id` matches the
-    parent's `row_id` whichever table is written first.
+    parent's `row_id` whichever table is written first. Only the tables other tables point
+    at (`remembered`; None: every table) keep each row's number; a table nobody points at is
+    numbered by a counter that starts again with each pass over it (`start`): every pass
+    reads its rows in the same order, so the numbers are the same and memory stays flat.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, remembered: Collection[str] | None = None) -> None:
         self._numbers: dict[str, dict[object, int]] = {}
+        self._remembered = None if remembered is None else frozenset(remembered)
+        self._counters: dict[str, int] = {}
+
+    def start(self, table: str) -> None:
+        """A pass over `table`'s rows begins."""
+        if self._remembered is not None and table not in self._remembered:
+            self._counters[table] = 0
 
     def number(self, table: str, key: object) -> int | None:
         if key is None:
             return None
+        if table in self._counters:
+            self._counters[table] += 1
+            return self._counters[table]
         numbers = self._numbers.setdefault(table, {})
         return numbers.setdefault(key, len(numbers) + 1)
+
+
+def referenced_tables(plans: Iterable[TablePlan]) -> frozenset[str]:
+    """The tables whose row numbers other tables point at (`<parent>_row_id` columns)."""
+    suffix = f"_{ROW_ID}"
+    return frozenset(
+        column.name.removesuffix(suffix)
+        for plan in plans
+        for column in plan.columns
+        if column.treatment == "parent_row_id"
+    )
 
 
 class Deidentifier:
@@ -605,7 +629,8 @@ class Deidentifier:
         return tuple(cell(source, ctx) for cell in self.plan._cells)
 
     def rows(self, sources: Iterable[Sequence]) -> Iterator[tuple]:
-        """Lazily: one export row per source row, as they are read."""
+        """Lazily: one export row per source row, as they are read (one pass of the table)."""
+        self.numbering.start(self.plan.name)
         for source in sources:
             yield self.row(source)
 

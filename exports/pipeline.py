@@ -125,7 +125,7 @@ def run_export(
     deid.check_key(key)
     entries = dictionary_rows()
     plans = deid.export_plans(profile)
-    numbering = deid.RowNumbering()
+    numbering = deid.RowNumbering(remembered=deid.referenced_tables(plans))
     records: list[FileRecord] = []
     k_rows: list[tuple] = []
     report_progress = progress or (lambda done, total: None)

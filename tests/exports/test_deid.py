@@ -33,6 +33,7 @@ from exports.deid import (
     index_date,
     long_plan,
     pseudonym,
+    referenced_tables,
     reidentification_report,
     report_for_table,
     top_code_age,
@@ -494,3 +495,19 @@ def test_k_report_reads_deidentified_wide_rows():
     report = report_for_table(plan.columns, rows, threshold=2)
     assert dict(report.groups) == {("male", "70-80", "alpha"): 2, ("female", "90+", "alpha"): 1}
     assert report.at_risk == (as_dict(plan, rows[2])["export_id"],)
+
+
+def test_tables_nobody_points_at_are_numbered_the_same_without_remembering_their_rows():
+    # Parents keep each row's number (a child meets them in any order); a leaf table is
+    # numbered by a counter that restarts with each pass, so memory does not grow with it.
+    numbering = RowNumbering(remembered={"tx"})
+    for _pass in range(2):  # two formats: two passes over the same rows
+        numbering.start("lresp")
+        assert [numbering.number("lresp", key) for key in (907, 15, 311)] == [1, 2, 3]
+    numbering.start("tx")
+    assert numbering.number("tx", 42) == 1
+    assert numbering.number("tx", 42) == 1  # a child asking for its parent again
+    assert numbering._counters == {"lresp": 3} and numbering._numbers == {"tx": {42: 1}}
+    plans = export_plans(PROFILE)
+    assert {"tx", "ngs", "biopsy"} <= referenced_tables(plans)
+    assert "lresp" not in referenced_tables(plans)
