@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
 
 import django_otp
 from django import forms
@@ -34,16 +33,10 @@ from django_otp.qr import write_qrcode_image
 from registry import roles
 from registry.models import NETWORK_ROLES
 
-SESSION_KEY = "registry_second_factor"  # "required" | "optional", decided once a session
+# Whether the user has an authenticator ("required") or not ("optional"), asked once a
+# session; roles are read on every request, so a new network role asks for it at once.
+SESSION_KEY = "registry_second_factor"
 OPEN_URL_NAMES = ("two_factor_setup", "two_factor_verify", "logout", "set_language", "healthz")
-
-
-def required_for(user: Any) -> bool:
-    """Whether `user` must pass a second factor before anything else."""
-    if user.is_superuser:
-        return True
-    held = roles.roles_of(user)
-    return bool(held & NETWORK_ROLES) or django_otp.user_has_device(user)
 
 
 def _needs_verification(request: HttpRequest) -> bool:
@@ -52,8 +45,11 @@ def _needs_verification(request: HttpRequest) -> bool:
         return False
     if user.is_verified():  # type: ignore[union-attr]
         return False
+    if user.is_superuser or roles.roles_of(user) & NETWORK_ROLES:
+        return True
     if SESSION_KEY not in request.session:
-        request.session[SESSION_KEY] = "required" if required_for(user) else "optional"
+        has_device = django_otp.user_has_device(user)
+        request.session[SESSION_KEY] = "required" if has_device else "optional"
     return request.session[SESSION_KEY] == "required"
 
 

@@ -143,3 +143,14 @@ def test_the_secret_key_is_never_in_the_audit(client):
     assert "key" not in columns and device.key not in str(
         list(SecondFactor.pgh_event_model.objects.values())
     )
+
+
+@pytest.mark.django_db
+def test_a_network_role_given_during_a_session_asks_for_the_code_at_once(client):
+    from registry.models import Membership
+
+    investigator = user_with_role(Role.INVESTIGATOR, centre=CentreFactory())
+    signed_in(client, investigator)
+    assert client.get(reverse("crf:case_list")).status_code == 200
+    Membership.objects.create(user=investigator, role=Role.STATISTICIAN)
+    assert client.get(reverse("home"))["Location"].startswith(reverse("two_factor_setup"))
