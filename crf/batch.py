@@ -31,7 +31,7 @@ from crf.copy import copy_rows
 from crf.models import CRF_MODELS, Case, CentralReview
 from crf.models.base import field as field_of
 from crf.models.base import manager, new_row, related
-from crf.models.case import STATUSES_NEEDING_REASON
+from crf.models.case import STATUSES_NEEDING_REASON, give_free_codes
 from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
 from crf.validation import Finding, validate
@@ -279,6 +279,7 @@ class _Batch:
         created: dict[str, int] = defaultdict(int)
         updated: dict[str, int] = defaultdict(int)
         now = timezone.now()
+        give_free_codes(self.new_cases)
         copy_rows(Case, self.new_cases, now=now)
         created_ids = {case.pk for case in self.new_cases}
         created["Case"] = len(self.new_cases)
