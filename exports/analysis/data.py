@@ -13,12 +13,13 @@ input error that names the column, the case and the codes expected.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from crf.models.fields import MISSING_CODES
 from . import columns as col
 
 T = TypeVar("T")
+P = ParamSpec("P")
 MISSING_TEXT = frozenset({"", *MISSING_CODES})
 _TOP_CODED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*\+\s*$")
 _TRUE_TEXT = frozenset({"true", "1", "yes"})
@@ -64,7 +66,11 @@ class StudyData:
     # Columns the analysis asked for that the export does not have (read as all missing).
     absent: set[str] = field(default_factory=set, init=False, repr=False)
     _readers: list[set[str]] = field(default_factory=list, init=False, repr=False)
-    _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False)
+    # key -> (value, the absent columns its computation noted)
+    _memo: dict[Hashable, tuple[object, frozenset[str]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _sorted: set[str] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         cases = self.cases
@@ -116,18 +122,26 @@ class StudyData:
         try:
             yield seen
         finally:
-            self._readers.remove(seen)
+            # By identity: two readers holding the same names are equal sets.
+            self._readers[:] = [r for r in self._readers if r is not seen]
 
     def _note_absent(self, name: str) -> None:
         self.absent.add(name)
         for seen in self._readers:
             seen.add(name)
 
-    def memo(self, key: str, compute: Callable[[], T]) -> T:
-        """`compute()` once per export (the export is not changed after it is read)."""
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per export (the export is not changed after it is read). The
+        absent columns it noted are noted again on every later use, so that each table's
+        footnote still names what it read."""
         if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[return-value]
+            with self.reading() as absent:
+                value = compute()
+            self._memo[key] = (value, frozenset(absent))
+        value, absent = self._memo[key]
+        for name in absent:
+            self._note_absent(name)
+        return value  # type: ignore[return-value]
 
     # ---- selections ----
 
@@ -146,11 +160,11 @@ class StudyData:
 
     def table(self, prefix: str, *needed: str) -> pd.DataFrame:
         """A long table; absent tables are empty and absent columns all missing."""
-        if prefix in self.long and not self._memo.get(f"sorted:{prefix}"):
+        if prefix in self.long and prefix not in self._sorted:
             frame = self.long[prefix]
             if col.ROW_ID in frame.columns:
                 self.long[prefix] = frame.sort_values([col.EXPORT_ID, col.ROW_ID], kind="stable")
-            self._memo[f"sorted:{prefix}"] = True
+            self._sorted.add(prefix)
         frame = self.long.get(prefix)
         if frame is None:
             self._note_absent(prefix)
@@ -170,12 +184,32 @@ class StudyData:
 
 
 # ---- readers: each keeps missing as None / NaN ----
-# Vectorised: each distinct value is checked and converted once, then mapped onto the
-# column (looping value by value over a pandas column is ~100 times slower).
+# Vectorised: each distinct value is checked and converted once (`pd.factorize`, one hash
+# pass), then spread over the column by its codes (looping value by value over a pandas
+# column is ~100 times slower).
+
+
+def per_export(
+    read: Callable[Concatenate[StudyData, P], T],
+) -> Callable[Concatenate[StudyData, P], T]:
+    """Memoise a per-case reading of the export: Table 1, the comparison, Table 2 and the
+    Results read the same variables; each is computed once per `StudyData`. The value is
+    shared: callers must not change it in place."""
+
+    @functools.wraps(read)
+    def memoised(data: StudyData, *args: P.args, **kwargs: P.kwargs) -> T:
+        key = (read.__module__, read.__qualname__, read.__name__, args, tuple(kwargs.items()))
+        return data.memo(key, lambda: read(data, *args, **kwargs))
+
+    return memoised
 
 
 class _Refused(ValueError):
     """A value a reader refuses; `_convert` adds the column and the case to the message."""
+
+
+def _is_missing_text(value: object) -> bool:
+    return isinstance(value, str) and value.strip() in MISSING_TEXT
 
 
 def missing_mask(series: pd.Series) -> np.ndarray:
@@ -183,30 +217,37 @@ def missing_mask(series: pd.Series) -> np.ndarray:
     na = series.isna().to_numpy(dtype=bool)
     if series.dtype.kind in "biufc":
         return na
-    codes = {u for u in pd.unique(series[~na]) if isinstance(u, str) and u.strip() in MISSING_TEXT}
-    return na | series.isin(codes).to_numpy(dtype=bool) if codes else na
+    codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+    missing = np.array([_is_missing_text(u) for u in uniques] + [True], dtype=bool)
+    return missing[codes]
 
 
 def _convert(
-    series: pd.Series, convert: Callable[[object], object], missing: object, column: str
+    series: pd.Series,
+    convert: Callable[[object], object],
+    missing: object,
+    column: str,
+    dtype: type = object,
 ) -> np.ndarray:
-    mask = missing_mask(series)
-    present = series[~mask]
-    mapping: dict[object, object] = {}
-    for value in pd.unique(present):
+    """`convert` applied to every present value, `missing` elsewhere, as a `dtype` array."""
+    codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+    converted: list[object] = []
+    for k, value in enumerate(uniques):
+        if _is_missing_text(value):
+            converted.append(missing)
+            continue
         try:
-            mapping[value] = convert(value)
+            converted.append(convert(value))
         except _Refused as refused:
-            export_id = present.index[(present == value).to_numpy(dtype=bool)][0]
+            export_id = series.index[np.flatnonzero(codes == k)[0]]
             raise AnalysisInputError(f"{column}: {value!r} (case {export_id}) {refused}") from None
-    out = np.full(len(series), missing, dtype=object)
-    out[~mask] = present.map(mapping).to_numpy(dtype=object)
-    return out
+    converted.append(missing)  # code -1: None / NaN
+    table = np.empty(len(converted), dtype=dtype)
+    table[:] = converted
+    return table[codes]
 
 
-def coded_values(series: pd.Series, *, valid: Collection[str], column: str) -> pd.Series:
-    """The real codes, None for missing data; an unknown code is an input error."""
-
+def _valid_code(valid: Collection[str]) -> Callable[[object], str]:
     def convert(value: object) -> str:
         text = str(value)
         if text not in valid:
@@ -217,17 +258,22 @@ def coded_values(series: pd.Series, *, valid: Collection[str], column: str) -> p
             )
         return text
 
-    return pd.Series(_convert(series, convert, None, column), index=series.index, dtype=object)
+    return convert
+
+
+def coded_values(series: pd.Series, *, valid: Collection[str], column: str) -> pd.Series:
+    """The real codes, None for missing data; an unknown code is an input error."""
+    values = _convert(series, _valid_code(valid), None, column)
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def coded_flag(
     series: pd.Series, *, yes: Collection[str], valid: Collection[str], column: str
 ) -> pd.Series:
     """True for a code in `yes`, False for another real code, None for missing data."""
-    codes = coded_values(series, valid=valid, column=column).tolist()
-    return pd.Series(
-        [None if c is None else c in yes for c in codes], index=series.index, dtype=object
-    )
+    code = _valid_code(valid)
+    values = _convert(series, lambda value: code(value) in yes, None, column)
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def bool_flag(series: pd.Series, *, column: str) -> pd.Series:
@@ -269,7 +315,7 @@ def numbers(series: pd.Series, *, column: str) -> Measure:
                 "missing-data code, or leave it blank."
             ) from None
 
-    values = _convert(series, convert, math.nan, column).astype(float)
+    values = _convert(series, convert, math.nan, column, dtype=float)
     return Measure(pd.Series(values, index=series.index), min(top_codes) if top_codes else None)
 
 

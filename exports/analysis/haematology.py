@@ -21,13 +21,14 @@ from crf.models import HaematologicalDisease
 
 from . import columns as col
 from .cells import Cell, Denominator, Kind, count_cell
-from .data import StudyData, bool_flag, coded_flag, coded_values, is_missing
+from .data import StudyData, bool_flag, coded_flag, coded_values, is_missing, per_export
 
 MLD = frozenset({"mds_mld", "mds_rs_mld"})
 SLD = frozenset({"mds_sld", "mds_rs_sld"})
 ANY: frozenset[str] = frozenset()
 
 
+@per_export
 def haem_answer(data: StudyData, field: str) -> pd.Series:
     """A yes/no item of the haematological section (dysgranulopoiesis…)."""
     name = col.wide(HaematologicalDisease, field)
@@ -36,6 +37,7 @@ def haem_answer(data: StudyData, field: str) -> pd.Series:
     )
 
 
+@per_export
 def cytogenetics(data: StudyData) -> tuple[pd.Series, pd.Series]:
     """del(20q), and any other abnormality, for cases with a recorded karyotype."""
     karyotype = coded_values(
@@ -61,6 +63,7 @@ def cytogenetics(data: StudyData) -> tuple[pd.Series, pd.Series]:
     return pd.Series(del20q, index=index, dtype=object), pd.Series(other, index=index, dtype=object)
 
 
+@per_export
 def classification(data: StudyData, field: str) -> tuple[pd.Series, pd.Series]:
     """`field` "who2022"/"who2016": the computed class, else the recorded one (None if
     neither); and which it was ("computed", "recorded" or None)."""
@@ -127,6 +130,7 @@ WHO_ROWS: tuple[WhoRow, ...] = (
 )
 
 
+@per_export
 def disease(data: StudyData) -> pd.Series:
     """MDS or CMML (None when not recorded), for every case."""
     return coded_values(

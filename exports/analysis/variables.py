@@ -44,9 +44,11 @@ from .data import (
     coded_values,
     membership,
     numbers,
+    per_export,
 )
 
 
+@per_export
 def _answer(data: StudyData, name: str, model, field: str, yes=("yes",)) -> pd.Series:
     return coded_flag(data.column(name), yes=yes, valid=col.codes(model, field), column=name)
 
@@ -55,6 +57,7 @@ def female(data: StudyData) -> pd.Series:
     return _answer(data, col.SEX, Demographics, "sex", yes=("female",))
 
 
+@per_export
 def age_at_le_diagnosis(data: StudyData) -> Measure:
     return numbers(data.column(col.AGE_LE), column=col.AGE_LE)
 
@@ -74,6 +77,7 @@ def articular(data: StudyData) -> pd.Series:
     )
 
 
+@per_export
 def serositis(data: StudyData) -> pd.Series:
     """Pleuritis or pericarditis: no only when both are no."""
     return any_true(
@@ -121,16 +125,18 @@ def serology_result(field: str) -> Callable[[StudyData], pd.Series]:
             column=f"{col.SERO}.{field}",
         )
 
-    read.__name__ = field
-    return read
+    read.__name__ = field  # its memo key: one per antibody
+    return per_export(read)
 
 
+@per_export
 def ana_titre(data: StudyData) -> Measure:
     """Reciprocal ANA titre (1:160 → 160); recorded for a positive ANA only."""
     rows = serology_at_diagnosis(data, col.SERO_ANA_TITRE)
     return numbers(data.per_case(rows, col.SERO_ANA_TITRE), column=f"{col.SERO}.ana_titre")
 
 
+@per_export
 def low_complement_sources(data: StudyData, fraction: str) -> tuple[pd.Series, pd.Index]:
     """Low C3 or C4 (`fraction` "c3"/"c4") and the cases the criteria items decided."""
     name = col.SERO_LOW_C3 if fraction == "c3" else col.SERO_LOW_C4
@@ -162,6 +168,7 @@ def low_c4(data: StudyData) -> pd.Series:
     return low_complement_sources(data, "c4")[0]
 
 
+@per_export
 def sledai_at_diagnosis(data: StudyData) -> Measure:
     rows = data.table(col.SLEDAI, col.SLEDAI_CONTEXT, col.SLEDAI_SCORE)
     rows = rows[rows[col.SLEDAI_CONTEXT].astype(str) == SledaiContext.LE_DIAGNOSIS]
@@ -171,6 +178,7 @@ def sledai_at_diagnosis(data: StudyData) -> Measure:
 # ---- skin: Table 1's CLE groups and KLIP ----
 
 
+@per_export
 def cle_groups(data: StudyData) -> tuple[dict[str, pd.Series], pd.Series]:
     """Per Table 1 group, whether the case has a lesion of it; and any specific lesion."""
     rows = data.table(col.LESION, col.LESION_SUBTYPE)
@@ -192,6 +200,7 @@ def cle_groups(data: StudyData) -> tuple[dict[str, pd.Series], pd.Series]:
     return groups, membership(index, specific, known)
 
 
+@per_export
 def klip(data: StudyData) -> pd.Series:
     rows = data.table(col.REVIEW, col.REVIEW_DIAGNOSIS)
     diagnosis = coded_values(
