@@ -95,9 +95,9 @@ def write_study(data: analysis.StudyData, out: Path) -> list[Path]:
         path = out / f"{key}.csv"
         path.write_text(analysis.to_csv(table), encoding="utf-8")
         written.append(path)
-    numbers = pd.concat([analysis.numbers_frame(t) for t in tables.values()], ignore_index=True)
     path = out / "numbers.csv"
-    numbers.to_csv(path, index=False, lineterminator="\n")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        analysis.write_numbers_csv(tables.values(), handle)
     written.append(path)
     for fmt in ("png", "svg"):
         path = out / f"figure3.{fmt}"
