@@ -146,8 +146,8 @@ def who_block(
     """The block's rows (key, label, cell, kind) over the cases `ids`, and its footnote."""
     who22, source = classification(data, "who2022")
     who16, _source16 = classification(data, "who2016")
-    diseases = disease(data).loc[ids]
-    id_list, classes = ids.tolist(), who22.loc[ids].tolist()
+    diseases = data.pick(disease(data), ids)
+    id_list, classes = ids.tolist(), data.pick(who22, ids).tolist()
     who22_of, who16_of = who22.to_dict(), who16.to_dict()
     rows: list[tuple[str, str, Cell, Kind]] = []
     for code, label in (("mds", _("MDS")), ("cmml", _("CMML"))):
@@ -178,7 +178,7 @@ def who_block(
         rows.append(
             ("who_disease_unrecorded", _("Haematological disease not recorded"), cell, Kind.ITEM)
         )
-    in_cases = source.loc[ids]
+    in_cases = data.pick(source, ids)
     note = _(
         "WHO 2022 class as computed by the registry for %(computed)d cases and as recorded "
         "for %(recorded)d (no computed class); %(none)d without a class. MDS-LB is split by "

@@ -68,11 +68,13 @@ def _results(data: StudyData) -> AnalysisTable:
     ids = data.ids("case")
     rows: list[Row] = []
 
-    le_type = _codes(data, col.LE_TYPE, LupusProfile, "le_type").loc[ids]
+    le_type = data.pick(_codes(data, col.LE_TYPE, LupusProfile, "le_type"), ids)
     rows.append(header("le_type", _("LE type"), WIDTH))
     rows += _code_rows("le_type", le_type, {"sle": _("SLE"), "isolated_cle": _("Isolated CLE")})
 
-    relation = _codes(data, col.TEMPORAL_RELATION, Demographics, "temporal_relation").loc[ids]
+    relation = data.pick(
+        _codes(data, col.TEMPORAL_RELATION, Demographics, "temporal_relation"), ids
+    )
     rows.append(header("temporal", _("Temporal relation between LE and MDS/CMML"), WIDTH))
     rows += _code_rows(
         "temporal",
@@ -107,9 +109,9 @@ def _results(data: StudyData) -> AnalysisTable:
 def _outcome_rows(data: StudyData, ids: pd.Index) -> list[Row]:
     rows = [header("outcome", _("Follow-up and deaths"), WIDTH)]
     followup = numbers(data.column(col.FOLLOWUP_YEARS), column=col.FOLLOWUP_YEARS)
-    cell = summary_cell(Measure(followup.values.loc[ids], followup.top_code))
+    cell = summary_cell(Measure(data.pick(followup.values, ids), followup.top_code))
     rows.append(Row("followup_years", _("Follow-up (years)"), (cell,)))
-    status = _codes(data, col.VITAL_STATUS, Demographics, "vital_status").loc[ids]
+    status = data.pick(_codes(data, col.VITAL_STATUS, Demographics, "vital_status"), ids)
     dead = status.map(lambda v: None if is_missing(v) else v == "dead").astype(object)
     rows.append(Row("deaths", _("Deaths"), (count_cell(dead),)))
     # "unknown" is a cause given, not missing data, here.

@@ -228,7 +228,7 @@ class _Features:
         ids = data.cases.index[data.cases.index.isin(treated)]
 
         def for_treated(series: pd.Series) -> dict[str, object]:
-            return dict(zip(ids, series.loc[ids].tolist(), strict=True))
+            return dict(zip(ids, data.pick(series, ids).tolist(), strict=True))
 
         self.sexes = for_treated(
             coded_values(data.column(col.SEX), valid=col.codes(Demographics, "sex"), column=col.SEX)
