@@ -379,8 +379,17 @@ def any_true(flags: Iterable[pd.Series]) -> pd.Series:
     return pd.Series(out, index=columns[0].index, dtype=object)
 
 
-def membership(index: pd.Index, members: Collection[str], known: Collection[str]) -> pd.Series:
-    """True for ids in `members`, False for other ids in `known`, None for the rest."""
-    has = index.isin(list(members))
-    out = np.where(has, True, np.where(index.isin(list(known)), False, None)).astype(object)
+_PY_BOOL = np.array([False, True], dtype=object)
+
+
+def yes_no(index: pd.Index, yes: np.ndarray, known: np.ndarray) -> pd.Series:
+    """A flag series: True / False (Python bools) where `known`, None elsewhere."""
+    out = _PY_BOOL[np.asarray(yes, dtype=bool).astype(np.intp)]
+    out[~np.asarray(known, dtype=bool)] = None
     return pd.Series(out, index=index, dtype=object)
+
+
+def equals_code(values: pd.Series, code: str) -> pd.Series:
+    """For codes read by `coded_values` (None when missing): == `code`, None when missing."""
+    known = values.notna().to_numpy()
+    return yes_no(values.index, (values == code).to_numpy(dtype=bool) & known, known)

@@ -38,7 +38,7 @@ from .cells import (
     n_cell,
     summary_cell,
 )
-from .data import Measure, StudyData, bool_flag, is_missing, numbers
+from .data import Measure, StudyData, bool_flag, numbers, yes_no
 
 CASE = "case"
 WIDTH = 2  # the cases' cell and "n with data"
@@ -88,7 +88,7 @@ def _table1(data: StudyData, denominator: Denominator) -> AnalysisTable:
 
     add(header("demographics", _("Demographics"), WIDTH))
     female = data.pick(var.female(data), ids)
-    male = female.map(lambda v: None if is_missing(v) else not v)
+    male = yes_no(female.index, female.to_numpy(dtype=object) == False, female.notna())  # noqa: E712
     f_cell, m_cell = count_cell(female, denominator=d), count_cell(male, denominator=d)
     sex = Cell(
         f"{f_cell.text} / {m_cell.text}",
