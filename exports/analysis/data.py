@@ -121,7 +121,11 @@ class StudyData:
             frame[col.EXPORT_ID].astype(str).tolist(), index=frame.index, dtype=object
         )
         # A subset of cases with unfiltered long tables is legitimate: keep the known cases.
-        return frame[frame[col.EXPORT_ID].isin(self.cases.index)].reset_index(drop=True)
+        positions = self.cases.index.get_indexer(frame[col.EXPORT_ID])
+        known = positions >= 0
+        frame = frame[known].reset_index(drop=True)
+        self._row_cases[id(frame)] = (frame, positions[known])
+        return frame
 
     @contextmanager
     def reading(self) -> Iterator[set[str]]:
@@ -188,7 +192,7 @@ class StudyData:
         if prefix in self.long and prefix not in self._sorted:
             frame = self.long[prefix]
             if col.ROW_ID in frame.columns:
-                self.long[prefix] = frame.sort_values([col.EXPORT_ID, col.ROW_ID], kind="stable")
+                self.long[prefix] = self._sorted_rows(frame)
             self._sorted.add(prefix)
         frame = self.long.get(prefix)
         if frame is None:
@@ -200,6 +204,17 @@ class StudyData:
                     self._note_absent(f"{prefix}.{name}")
                 frame = frame.assign(**{name: pd.Series([None] * len(frame), dtype=object)})
         return frame
+
+    def _sorted_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame.sort_values([export_id, row_id], kind="stable")`, by integer keys: the
+        cases table is in export_id order, so a row's case position ranks its export_id."""
+        cases = self.case_positions(frame)
+        row_rank, _uniques = pd.factorize(frame[col.ROW_ID], sort=True, use_na_sentinel=True)
+        row_rank = np.where(row_rank < 0, row_rank.max(initial=0) + 1, row_rank)  # NaN last
+        order = np.lexsort((row_rank, cases))  # stable, last key first
+        rows = frame.iloc[order]
+        self._row_cases[id(rows)] = (rows, cases[order])
+        return rows
 
     def case_positions(self, rows: pd.DataFrame) -> np.ndarray:
         """The position in the cases table of each row's case (-1: not a known case); looked
@@ -267,8 +282,8 @@ def missing_mask(series: pd.Series) -> np.ndarray:
     na = series.isna().to_numpy(dtype=bool)
     if series.dtype.kind in "biufc":
         return na
-    codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
-    missing = np.array([_is_missing_text(u) for u in uniques] + [True], dtype=bool)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    missing = np.array([_is_missing_text(u) for u in np.asarray(uniques)] + [True], dtype=bool)
     return missing[codes]
 
 
@@ -280,9 +295,10 @@ def _convert(
     dtype: type = object,
 ) -> np.ndarray:
     """`convert` applied to every present value, `missing` elsewhere, as a `dtype` array."""
-    codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+    # Factorised as it is (Arrow strings in Arrow); the distinct values as numpy gives them.
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
     converted: list[object] = []
-    for k, value in enumerate(uniques):
+    for k, value in enumerate(np.asarray(uniques)):
         if _is_missing_text(value):
             converted.append(missing)
             continue
