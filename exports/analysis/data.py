@@ -395,6 +395,13 @@ def any_true(flags: Iterable[pd.Series]) -> pd.Series:
     return pd.Series(out, index=columns[0].index, dtype=object)
 
 
+def among(values: pd.Series, candidates: pd.Series | pd.Index) -> np.ndarray:
+    """`values.isin(candidates)` as a bool array, hashing Python objects: Arrow strings'
+    own isin converts the candidates one by one (a row-id lookup took 40 ms)."""
+    objects = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    return objects.isin(candidates.to_numpy(dtype=object)).to_numpy(dtype=bool)
+
+
 _PY_BOOL = np.array([False, True], dtype=object)
 
 

@@ -34,7 +34,7 @@ from crf.models import Demographics, EvolutionEvent, HaematologicalDisease, Haem
 from . import columns as col
 from . import formatting as fmt
 from .cells import AnalysisTable, Cell, Number, Row, absent_footnote
-from .data import StudyData, bool_flag, coded_values, numbers
+from .data import StudyData, among, bool_flag, coded_values, numbers
 from .haematology import classification
 from .treatments import (
     HaemResponse,
@@ -283,7 +283,7 @@ class _Features:
             tests.loc[(tests[col.NGS_RESULT] == "no_variant").to_numpy(), col.EXPORT_ID]
         )
         variants = data.table(col.VARIANT, col.VARIANT_TEST, col.VARIANT_GENE, col.VARIANT_VAF)
-        variants = variants[variants[col.VARIANT_TEST].isin(tests[col.ROW_ID]).to_numpy()]
+        variants = variants[among(variants[col.VARIANT_TEST], tests[col.ROW_ID])]
         vaf = numbers(variants[col.VARIANT_VAF], column=f"{col.VARIANT}.{col.VARIANT_VAF}").values
         # The highest VAF of each gene (-1: a variant without a VAF).
         self.genes: dict[str, dict[str, float]] = {}
