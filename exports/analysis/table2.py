@@ -82,6 +82,13 @@ class _Course:
         )
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """`frame.to_dict("records")`, column by column (several times faster on Arrow strings)."""
+    names = list(frame.columns)
+    columns = [frame[name].tolist() for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
 def _courses(rows: list[dict]) -> list[_Course]:
     """A patient's haematological regimens, in the order first given."""
     haem = [r for r in rows if r["haem"]]
@@ -107,7 +114,7 @@ def _table2(data: StudyData) -> AnalysisTable:
     tx = tx.assign(regimen_key=tx[col.TX_REGIMEN].fillna(""), haem=is_haematological(tx))
     treated = set(tx.loc[tx["haem"].to_numpy(), col.EXPORT_ID])
     by_patient: dict[str, list[dict]] = {}
-    for record in tx[tx[col.EXPORT_ID].isin(treated).to_numpy()].to_dict("records"):
+    for record in _records(tx[tx[col.EXPORT_ID].isin(treated).to_numpy()]):
         by_patient.setdefault(record[col.EXPORT_ID], []).append(record)
     lresp, hresp = lupus_responses(data), haem_responses(data)
     words = _Words()
@@ -250,14 +257,11 @@ class _Features:
                 column=col.KARYOTYPE,
             )
         )
-        ticked = {
-            code: for_treated(bool_flag(data.column(name), column=name))
-            for code, name in col.ABNORMALITY.items()
-        }
-        self.abnormalities = {
-            i: [col.ABNORMALITY_LABEL[code] for code, flags in ticked.items() if flags[i] is True]
-            for i in ids
-        }
+        self.abnormalities: dict[str, list[str]] = {i: [] for i in ids}
+        for code, name in col.ABNORMALITY.items():  # in the checklist's order
+            flags = data.pick(bool_flag(data.column(name), column=name), ids)
+            for i in ids[flags.to_numpy(dtype=object) == True]:  # noqa: E712 (elementwise)
+                self.abnormalities[i].append(col.ABNORMALITY_LABEL[code])
 
         evo = data.table(col.EVO, col.EVO_STATE)
         evo = evo[evo[col.EXPORT_ID].isin(treated).to_numpy()]
