@@ -98,7 +98,7 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
     for table in tables:
         numbered = list(_numbers(table))
         frames.append(pd.DataFrame([r for r, _ids in numbered], columns=NUMBER_COLUMNS[:-1]))
-        ids.extend(" ".join(i) for _r, i in numbered)
+        ids.extend(i for _r, i in numbered)
     head = pd.concat(frames, ignore_index=True).to_csv(
         index=False, header=False, lineterminator="\n"
     )
@@ -108,15 +108,22 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
         return
     line = io.StringIO()
     writer = csv.writer(line, lineterminator="\n")  # pandas' own dialect
-    writer.writerow(NUMBER_COLUMNS)
-    for fields, text in zip(csv.reader(io.StringIO(head)), ids, strict=True):
-        plain = not any(c in text for c in _NEEDS_QUOTES)
-        writer.writerow(fields + ([""] if plain else [text]))
-        if plain:
-            line.seek(line.tell() - 1)  # before the line's "\n": the ids go there as they are
-            line.write(f"{text}\n")
-        if line.tell() > 1 << 20:
-            handle.write(line.getvalue())
+
+    def csv_line(fields: list[str]) -> str:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(fields)
+        return line.getvalue()
+
+    handle.write(csv_line(NUMBER_COLUMNS))
+    for fields, export_ids in zip(csv.reader(io.StringIO(head)), ids, strict=True):
+        text = " ".join(export_ids)
+        if any(c in text for c in _NEEDS_QUOTES):
+            handle.write(csv_line([*fields, text]))
+        else:  # the ids as they are, where the csv module would have put them
+            handle.write(csv_line([*fields, ""])[:-1])
+            handle.write(text)
+            handle.write("\n")
             line.seek(0)
             line.truncate()
     handle.write(line.getvalue())
