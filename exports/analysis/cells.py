@@ -174,7 +174,7 @@ def summary_numbers(measure: Measure) -> tuple[Number, ...]:
     middle = ordered.index[[(k - 1) // 2, k // 2]].unique()
     low, high = float(ordered.iloc[0]), float(ordered.iloc[-1])
     return (
-        Number("with_data", k, _ids(ordered.index)),
+        Number("with_data", k, _ids(values.index, in_order=True)),  # the same ids, in order
         Number("median", float(np.median(ordered.to_numpy())), _ids(middle)),
         Number("min", low, _ids(ordered.index[ordered == low])),
         Number("max", high, _ids(ordered.index[ordered == high])),

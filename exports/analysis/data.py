@@ -178,7 +178,11 @@ class StudyData:
             if (positions < 0).any():
                 return values.loc[ids]  # raises the KeyError .loc raises
             known = self._positions[id(ids)] = (ids, positions)
-        return values.take(known[1])
+        picked = values.take(known[1])
+        # Indexed by the selection itself: its properties (is_monotonic_increasing…) are
+        # computed once, not once per variable.
+        picked.index = ids
+        return picked
 
     def column(self, name: str) -> pd.Series:
         """A wide-table column; an absent one reads as all missing (and is reported)."""
