@@ -23,6 +23,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crf.models.fields import MISSING_CODES
 
@@ -80,6 +82,7 @@ class StudyData:
         default_factory=dict, init=False, repr=False
     )
     _groups: dict[str, pd.Index] = field(default_factory=dict, init=False, repr=False)
+    _arrow_ids: pa.Array | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         cases = self.cases
@@ -116,16 +119,25 @@ class StudyData:
                 f"The long table '{name}' has no '{col.EXPORT_ID}' column: every row must "
                 "name the case it belongs to."
             )
-        frame = frame.copy()
-        frame[col.EXPORT_ID] = pd.Series(
-            frame[col.EXPORT_ID].astype(str).tolist(), index=frame.index, dtype=object
-        )
+        # Each row's case, looked up in Arrow (no Python string per row to hash).
+        ids = pa.array(frame[col.EXPORT_ID].astype(str).array)
+        found = pc.index_in(ids, value_set=self._case_ids())
+        positions = pc.fill_null(found, -1).to_numpy().astype(np.intp)
         # A subset of cases with unfiltered long tables is legitimate: keep the known cases.
-        positions = self.cases.index.get_indexer(frame[col.EXPORT_ID])
         known = positions >= 0
         frame = frame[known].reset_index(drop=True)
-        self._row_cases[id(frame)] = (frame, positions[known])
+        positions = positions[known]
+        # The cases table's own strings (plain Python objects, hashes already computed).
+        frame[col.EXPORT_ID] = pd.Series(
+            self.cases.index.to_numpy(dtype=object)[positions], index=frame.index, dtype=object
+        )
+        self._row_cases[id(frame)] = (frame, positions)
         return frame
+
+    def _case_ids(self) -> pa.Array:
+        if self._arrow_ids is None:
+            self._arrow_ids = pa.array(self.cases.index.to_numpy(dtype=object), type=pa.string())
+        return self._arrow_ids
 
     @contextmanager
     def reading(self) -> Iterator[set[str]]:
