@@ -110,13 +110,16 @@ def count_numbers(
     pct = None if d == 0 else 100 * n / d
     in_order = flags.index.is_monotonic_increasing  # selections of the (sorted) cases
     yes_ids = _ids(yes, in_order=in_order)
+    known_ids = _ids(known, in_order=in_order)
+    # The denominator is often the cases with data: one tuple for both.
+    base_ids = known_ids if len(base) == len(known) else _ids(base, in_order=in_order)
     return (
         n,
         d,
         (
             Number("n", n, yes_ids),
-            Number("denominator", d, _ids(base, in_order=in_order)),
-            Number("with_data", len(known), _ids(known, in_order=in_order)),
+            Number("denominator", d, base_ids),
+            Number("with_data", len(known), known_ids),
             Number("percent", pct, yes_ids),
         ),
     )

@@ -116,8 +116,13 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
         return line.getvalue()
 
     handle.write(csv_line(NUMBER_COLUMNS))
+    recent: dict[int, str] = {}  # a cell's numbers share id tuples (n and percent…)
     for fields, export_ids in zip(csv.reader(io.StringIO(head)), ids, strict=True):
-        text = " ".join(export_ids)
+        text = recent.get(id(export_ids))  # (the tuples outlive the loop: ids holds them)
+        if text is None:
+            if len(recent) > 8:
+                recent.clear()
+            text = recent[id(export_ids)] = " ".join(export_ids)
         if any(c in text for c in _NEEDS_QUOTES):
             handle.write(csv_line([*fields, text]))
         else:  # the ids as they are, where the csv module would have put them
