@@ -97,8 +97,11 @@ class StudyData:
         # Plain Python strings (object dtype): pandas' Arrow-backed strings are slow to
         # look up one by one and to test for membership.
         cases.index = pd.Index(cases.index.astype(str).tolist(), dtype=object, name=col.EXPORT_ID)
-        # Kept in export_id order: every selection and id list comes out sorted.
-        cases = cases.sort_index(kind="stable")
+        # Kept in export_id order: every selection and id list comes out sorted. (Arrow's
+        # stable sort of the ids: the order sort_index(kind="stable") gives, without
+        # comparing Python strings one pair at a time.)
+        ids = pa.array(cases.index.to_numpy(dtype=object), type=pa.string())
+        cases = cases.take(pc.sort_indices(ids).to_numpy())
         duplicated = cases.index[cases.index.duplicated()].unique().tolist()
         if duplicated:
             raise AnalysisInputError(
@@ -225,9 +228,15 @@ class StudyData:
         """`frame.sort_values([export_id, row_id], kind="stable")`, by integer keys: the
         cases table is in export_id order, so a row's case position ranks its export_id."""
         cases = self.case_positions(frame)
-        row_rank, _uniques = pd.factorize(frame[col.ROW_ID], sort=True, use_na_sentinel=True)
-        row_rank = np.where(row_rank < 0, row_rank.max(initial=0) + 1, row_rank)  # NaN last
-        order = np.lexsort((row_rank, cases))  # stable, last key first
+        try:  # Arrow's stable sort (row ids as text compare as Python compares them)
+            keys = pa.table({"case": cases, "row": pa.array(frame[col.ROW_ID].array)})
+            # (Missing row ids last, Arrow's default, as sort_values puts them.)
+            order = pc.sort_indices(keys, sort_keys=[("case", "ascending"), ("row", "ascending")])
+            order = order.to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # mixed types
+            row_rank, _uniques = pd.factorize(frame[col.ROW_ID], sort=True, use_na_sentinel=True)
+            row_rank = np.where(row_rank < 0, row_rank.max(initial=0) + 1, row_rank)  # NaN last
+            order = np.lexsort((row_rank, cases))  # stable, last key first
         rows = frame.iloc[order]
         self._row_cases[id(rows)] = (rows, cases[order])
         return rows
