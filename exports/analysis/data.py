@@ -114,18 +114,30 @@ class StudyData:
                 "controls; export it with the case table's fields."
             )
         self.cases = cases
-        self.long = {name: self._checked(name, frame) for name, frame in self.long.items()}
+        for name, frame in self.long.items():
+            if col.EXPORT_ID not in frame.columns:
+                raise AnalysisInputError(
+                    f"The long table '{name}' has no '{col.EXPORT_ID}' column: every row must "
+                    "name the case it belongs to."
+                )
+        positions = self._case_positions_of(list(self.long.values()))
+        self.long = {
+            name: self._checked(frame, found)
+            for (name, frame), found in zip(self.long.items(), positions, strict=True)
+        }
 
-    def _checked(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        if col.EXPORT_ID not in frame.columns:
-            raise AnalysisInputError(
-                f"The long table '{name}' has no '{col.EXPORT_ID}' column: every row must "
-                "name the case it belongs to."
-            )
-        # Each row's case, looked up in Arrow (no Python string per row to hash).
-        ids = pa.array(frame[col.EXPORT_ID].astype(str).array)
-        found = pc.index_in(ids, value_set=self._case_ids())
-        positions = pc.fill_null(found, -1).to_numpy().astype(np.intp)
+    def _case_positions_of(self, frames: list[pd.DataFrame]) -> list[np.ndarray]:
+        """Each row's case position (-1: unknown), for every frame at once: looked up in
+        Arrow (no Python string per row to hash), the cases' ids hashed once."""
+        ids = [pa.array(f[col.EXPORT_ID].astype(str).array).cast(pa.string()) for f in frames]
+        if not ids:
+            return []
+        chunks = [c for a in ids for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+        found = pc.index_in(pa.chunked_array(chunks, type=pa.string()), value_set=self._case_ids())
+        every = pc.fill_null(found, -1).to_numpy().astype(np.intp)
+        return np.split(every, np.cumsum([len(a) for a in ids])[:-1])
+
+    def _checked(self, frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
         # A subset of cases with unfiltered long tables is legitimate: keep the known cases.
         known = positions >= 0
         frame = frame[known].reset_index(drop=True)
