@@ -116,8 +116,14 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
         return line.getvalue()
 
     handle.write(csv_line(NUMBER_COLUMNS))
+    if '"' in head:  # quoted fields (a comma or a line break in a label): read them back
+        heads: Iterable[tuple[list[str], str]] = (
+            (fields, csv_line([*fields, ""])[:-1]) for fields in csv.reader(io.StringIO(head))
+        )
+    else:  # nothing quoted: pandas' lines are the fields as written, one per line
+        heads = ((line.split(","), f"{line},") for line in head.split("\n")[:-1])
     recent: dict[int, str] = {}  # a cell's numbers share id tuples (n and percent…)
-    for fields, export_ids in zip(csv.reader(io.StringIO(head)), ids, strict=True):
+    for (fields, start), export_ids in zip(heads, ids, strict=True):
         text = recent.get(id(export_ids))  # (the tuples outlive the loop: ids holds them)
         if text is None:
             if len(recent) > 8:
@@ -126,7 +132,7 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
         if any(c in text for c in _NEEDS_QUOTES):
             handle.write(csv_line([*fields, text]))
         else:  # the ids as they are, where the csv module would have put them
-            handle.write(csv_line([*fields, ""])[:-1])
+            handle.write(start)
             handle.write(text)
             handle.write("\n")
             line.seek(0)

@@ -690,9 +690,9 @@ def _odd_table(column: str) -> AnalysisTable:
     return AnalysisTable("odd", 'A "quoted", title', "", ("c,1", column), (Row("r", "R", cells),))
 
 
-@pytest.mark.parametrize("column", ["line\nbreak", "carriage\rreturn"])
+@pytest.mark.parametrize("column", [None, "line\nbreak", "carriage\rreturn"])
 def test_numbers_csv_is_byte_for_byte_what_pandas_writes(
-    manuscript: StudyData, column: str
+    manuscript: StudyData, column: str | None
 ) -> None:
     tables = [
         table1(manuscript),
@@ -700,15 +700,16 @@ def test_numbers_csv_is_byte_for_byte_what_pandas_writes(
         table2(manuscript),
         figure3_counts(manuscript),
         results_counts(manuscript),
-        _odd_table(column),
     ]
+    if column is not None:  # else nothing needs quoting
+        tables.append(_odd_table(column))
     expected = pd.concat([numbers_frame(t) for t in tables], ignore_index=True).to_csv(
         index=False, lineterminator="\n"
     )
     written = io.StringIO()
     write_numbers_csv(tables, written)
     assert written.getvalue() == expected
-    assert '"P1 P""2,"' in expected and ",P1 P2\n" in expected
+    assert ('"P1 P""2,"' in expected) == (column is not None)
 
 
 # ---- a cohort shaped like the manuscript: 24 cases (19 SLE, 5 CLE), 38 controls ----
