@@ -237,8 +237,8 @@ class StudyData:
         return frame
 
     def _sorted_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """`frame.sort_values([export_id, row_id], kind="stable")`, by integer keys: the
-        cases table is in export_id order, so a row's case position ranks its export_id."""
+        """`frame.sort_values([export_id, row_id], kind="stable")`, with the row's case
+        position for its export_id (the cases table is in export_id order)."""
         cases = self.case_positions(frame)
         try:  # Arrow's stable sort (row ids as text compare as Python compares them)
             keys = pa.table({"case": cases, "row": pa.array(frame[col.ROW_ID].array)})
