@@ -1,8 +1,24 @@
-"""Malformed or unexpected requests get a 4xx that says what to fix, never a 500."""
+"""Malformed or unexpected requests get a 4xx that says what to fix, never a 500, and
+write nothing: no case, no row, no version bump, no audit event."""
 
 import pytest
+from django.db import connection
 
+from crf.models import Case, HaematologicalDisease
+from registry import integrity
 from registry.models import TokenUse
+from tests.factories import HaematologicalDiseaseFactory
+
+
+def written() -> tuple:
+    """Every case with its version, and the number of audit events of every kind."""
+    with connection.cursor() as cursor:
+        events = []
+        for table in integrity.event_tables():
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            events.append(cursor.fetchone()[0])
+    return sorted(Case.objects.values_list("code", "version")), events
+
 
 ODD = [
     ("post", "/api/v1/cases/", []),
@@ -32,12 +48,15 @@ ODD = [
 
 @pytest.mark.parametrize(("method", "path", "body"), ODD)
 def test_an_odd_case_creation_is_refused_cleanly(api_a, case_a, method, path, body):
+    before = written()
     response = getattr(api_a, method)(path, body, format="json")
     assert 400 <= response.status_code < 500, response.content
+    assert written() == before
 
 
 def test_odd_requests_about_a_case_are_refused_cleanly(api_a, case_a):
     c = case_a.code
+    before = written()
     for method, path, body, h in [
         ("patch", f"/api/v1/cases/{c}/", [], '"1"'),
         ("patch", f"/api/v1/cases/{c}/", {"consent": "yes"}, "abc"),
@@ -59,3 +78,27 @@ def test_odd_requests_about_a_case_are_refused_cleanly(api_a, case_a):
         response = getattr(api_a, method)(path, body, format="json", HTTP_IF_MATCH=h)
         assert 400 <= response.status_code < 500, (method, path, response.content)
     assert TokenUse.objects.filter(path__endswith="\\x00/").exists()  # NUL logged, escaped
+    assert written() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [(108, "unit.hb_g_l"), (-3, None), ("ten", "field.invalid"), ("1e999", None)],
+)
+def test_an_out_of_range_or_malformed_value_is_a_400_naming_it_and_writes_nothing(
+    api_a, case_a, value, rule
+):
+    haem = HaematologicalDiseaseFactory(case=case_a)
+    before = written()
+    response = api_a.patch(
+        f"/api/v1/cases/{case_a.code}/sections/haematologicaldisease/",
+        {"hb": value},
+        format="json",
+        HTTP_IF_MATCH=f'"{Case.objects.get(pk=case_a.pk).version}"',
+    )
+
+    assert response.status_code == 400, response.content
+    [error] = [e for e in response.json()["errors"] if e["field"] == "haematologicaldisease.hb"]
+    assert error["message"] and (rule is None or error["rule"] == rule)
+    assert HaematologicalDisease.objects.get(pk=haem.pk).hb == 9.5
+    assert written() == before
