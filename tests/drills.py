@@ -18,8 +18,10 @@ def url_of(database: str | None = None, *, host: str | None = None, port=None) -
     db = settings.DATABASES["default"]
     user, password = db["USER"], db.get("PASSWORD") or ""
     host = host or db["HOST"]
-    port = port or db["PORT"] or 5432
-    return f"postgres://{user}:{password}@{host}:{port}/{database or db['NAME']}"
+    name = database or db["NAME"]
+    if host.startswith("/"):  # a socket folder (the embedded server): django-environ's form
+        return f"postgres://{user}@/{host}/{name}"
+    return f"postgres://{user}:{password}@{host}:{port or db['PORT'] or 5432}/{name}"
 
 
 def manage(*args: str, url: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -6,7 +6,9 @@ the other centre's case or a made-up one, at real section names and row ids, wit
 case's current ETag or a generated one). Every answer must be below 500, and must not hold
 what the role may not see: canaries planted in each centre's clinical data and identity,
 and the other centre's case code, unless the request itself carried it (an echo is not a
-leak). The app runs in-process (WSGI) on the test database.
+leak). The owner's own read of its case shows the canaries, so the search would find them
+(and does, if a role is forbidden its own identity). The app runs in-process (WSGI) on the
+test database.
 
 25 examples per operation and role (about 30 s on 2 cores) in make test; make security runs
 it again with REGISTRY_FUZZ_EXAMPLES=100.
