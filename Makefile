@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 HOST_PORT ?= 127.0.0.1:8000
 APP_ROLE ?= registry_app
 BACKUP_DIR ?= var/backups
-FUZZ_EXAMPLES ?= 100
+FUZZ_EXAMPLES ?= 60
 # Each step of make security is cut off after this many seconds (the whole took 6.5 min
 # on 2 cores: drills 131 s, fuzzing 239 s).
 SECURITY_STEP_TIMEOUT ?= 600

@@ -3,15 +3,17 @@
 Each role gets a personal token and a few dozen generated requests per operation of
 /api/schema/ (bodies, queries and headers from the schema; the path aimed at its own case,
 the other centre's case or a made-up one, at real section names and row ids, with the
-case's current ETag or a generated one). Every answer must be below 500, and must not hold
+case's current ETag or a generated one; half of the section writes get a body of the
+section's own field names with values of every JSON type, as the schema's bodies are
+free-form). Every answer must be below 500, and must not hold
 what the role may not see: canaries planted in each centre's clinical data and identity,
 and the other centre's case code, unless the request itself carried it (an echo is not a
 leak). The owner's own read of its case shows the canaries, so the search would find them
 (and does, if a role is forbidden its own identity). The app runs in-process (WSGI) on the
 test database.
 
-25 examples per operation and role (about 35 s on 2 cores) in make test; make security runs
-it again with REGISTRY_FUZZ_EXAMPLES=100.
+20 examples per operation and role in make test (45-80 s on 2 cores, by load); make security
+runs it again with REGISTRY_FUZZ_EXAMPLES=60.
 """
 
 from __future__ import annotations
@@ -28,16 +30,18 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.core import NOT_SET
 
 from crf import lifecycle
 from crf.api.sections import SECTIONS
 from crf.models import Case, Demographics, Identity
+from crf.services import writable_fields
 from registry.models import Role
 from tests.api.conftest import token_client
 from tests.factories import user_with_role
 from tests.registry.test_admin import fill_case
 
-EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "20"))
 CLINICAL = {"a": "CANARY-CLINICAL-ALPHA-4417", "b": "CANARY-CLINICAL-BETA-9052"}
 IDENTIFIER = {"a": "IPP-CANARY-ALPHA-3381", "b": "IPP-CANARY-BETA-6620"}
 BIRTH = {"a": "1931-07-29", "b": "1929-11-03"}
@@ -147,6 +151,29 @@ def path_parameters(draw, operation, world: World) -> dict:
     return draw(st.sampled_from([chosen, chosen, chosen, {}]))
 
 
+# The schema's bodies are free-form objects: half of the writes to a section get a body
+# made of that section's own field names with values of every JSON type instead.
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.dates().map(str),
+    st.sampled_from(["", "unknown", "not_done", "2020-02", "2020", "1e999", "-0"]),
+)
+
+
+def section_body(draw, operation, params: dict):
+    model = SECTIONS.get(params.get("section", ""))
+    if model is None or operation.method.upper() not in ("POST", "PUT", "PATCH"):
+        return NOT_SET
+    if not draw(st.booleans()):
+        return NOT_SET
+    names = sorted(writable_fields(model)) + ["reason", "acknowledge"]
+    return draw(st.dictionaries(st.sampled_from(names), ANY_VALUE, max_size=5))
+
+
 def if_match(draw, code: str | None) -> dict:
     version = Case.objects.filter(code=code).values_list("version", flat=True).first()
     if version is None or not draw(st.booleans()):
@@ -166,7 +193,8 @@ def fuzz(
     def one_request(data):
         params = path_parameters(data.draw, operation, world)
         headers = {**auth, **if_match(data.draw, params.get("code"))}
-        case = data.draw(operation.as_strategy(path_parameters=params, headers=headers))
+        body = section_body(data.draw, operation, params)
+        case = data.draw(operation.as_strategy(path_parameters=params, headers=headers, body=body))
         response = case.call(app=app)
         answers[response.status_code // 100] += 1
         if response.status_code >= 500:
