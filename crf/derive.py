@@ -316,9 +316,12 @@ def haematology(
                 ipssr_lower_risk=res.lower_risk,
             )
             if age_at_diagnosis is not None:
-                out["ipssra_score"] = round(
-                    scores.ipssr_age_adjusted(score=res.score, age=age_at_diagnosis), 3
-                )
+                try:
+                    out["ipssra_score"] = round(
+                        scores.ipssr_age_adjusted(score=res.score, age=age_at_diagnosis), 3
+                    )
+                except ValueError:
+                    pass  # an age out of the score's range (a date of birth mistyped)
     try:
         if haem.disease == Disease.MDS:
             out.update(_who_mds(haem, variants))

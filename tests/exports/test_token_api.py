@@ -40,3 +40,16 @@ def test_a_read_token_starts_polls_and_downloads(
     _token, other = tokens.issue(investigator_a, name="mine", scope="read", days=10)
     refused = Client(HTTP_AUTHORIZATION=f"Bearer {other}").get(reverse("exports_api:jobs"))
     assert refused.status_code == 404
+
+
+@pytest.mark.parametrize("profile", ["nope", "deidentified\x00", 7, None])
+def test_an_unknown_profile_is_a_400_naming_the_known_ones(db, statistician, profile):
+    # "\x00": found by tests/api/test_fuzz.py (a 500: PostgreSQL refuses NUL in text).
+    ExportProfile.objects.get_or_create(name="deidentified")
+    _token, secret = tokens.issue(statistician, name="R script", scope="read", days=10)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    refused = client.post(
+        reverse("exports_api:jobs"), {"profile": profile, "formats": ["csv"]}, "application/json"
+    )
+    assert refused.status_code == 400 and "deidentified" in refused.json()["profile"]

@@ -3,9 +3,14 @@ same roles are exercised natively in test_db_roles.py)."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import environ
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +46,36 @@ def test_the_postgres_service_creates_the_roles_on_first_start():
     script = "./deploy/postgres/10-registry-roles.sh"
     assert any(m.startswith(f"{script}:/docker-entrypoint-initdb.d/") for m in mounts)
     assert (ROOT / script).stat().st_mode & 0o111  # executable
+
+
+def deploy_check(**overrides: str) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy` under the production settings, with real-looking secrets."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REGISTRY_"))},
+        "DJANGO_SETTINGS_MODULE": "registry.settings.prod",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "REGISTRY_AUDIT_SEAL_KEY": secrets.token_urlsafe(50),
+        "REGISTRY_EXPORT_PSEUDONYM_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "registry.example.org",
+        "DATABASE_URL": "postgres://registry_app:secret@db.example.org:5432/registry",
+        "CELERY_BROKER_URL": "redis://redis.example.org:6379/0",
+        "DJANGO_EMAIL_URL": "smtp+tls://registry:secret@mail.example.org:587",
+        **overrides,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.security
+def test_the_production_settings_pass_check_deploy_and_refuse_a_placeholder_secret():
+    passed = deploy_check()
+    assert passed.returncode == 0 and "no issues" in passed.stdout, passed.stdout + passed.stderr
+
+    refused = deploy_check(DJANGO_SECRET_KEY="change-me-" + "x" * 60)
+    assert refused.returncode != 0 and "DJANGO_SECRET_KEY" in refused.stderr
