@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -118,6 +119,25 @@ def dates_not_in_future(ctx: Context) -> Iterator[Finding]:
                     "{label} {date} is in the future: enter the date it happened (today at the "
                     "latest)."
                 ).format(label=ctx.label(field.name), date=shown(ctx, field.name)),
+            )
+
+
+# No patient of this registry was born, diagnosed or treated before 1900: an earlier year is
+# a slip (0019 for 2019), and scores that count years from it would fail.
+EARLIEST_PLAUSIBLE = dt.date(1900, 1, 1)
+
+
+@rule(codes=("date.too_early",))
+def dates_not_before_1900(ctx: Context) -> Iterator[Finding]:
+    for field in dates(ctx.model):
+        day = ctx.day(field.name)
+        if day and latest(day, ctx.precision(field.name)) < EARLIEST_PLAUSIBLE:
+            yield ctx.error(
+                field.name,
+                "date.too_early",
+                _("{label} {date} is before 1900: check the year (four digits).").format(
+                    label=ctx.label(field.name), date=shown(ctx, field.name)
+                ),
             )
 
 
