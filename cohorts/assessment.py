@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Model
+from django.utils import timezone
 
 from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
 from cohorts.models import CaseAssessment, ConfirmedDiscrepancy
@@ -20,6 +21,7 @@ from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
 from crf import completeness, snapshot
 from crf.models import CRF_MODELS, Case
 from crf.rows import CaseRows
+from registry.bulk import upsert_rows
 
 UNKNOWN_CODE = "unknown"
 
@@ -67,8 +69,23 @@ def assessment_of(
     )
 
 
+# What a re-assessment replaces in the stored row (the row keeps its id).
+_RECOMPUTED = [
+    "eligibility",
+    "eligibility_version",
+    "verdict",
+    "discrepancies",
+    "quality_version",
+    "open_discrepancies",
+    "missing_fields",
+    "unknown_fields",
+    "evaluated_at",
+]
+
+
 def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
-    """Recompute and store the assessment of these cases (one upsert)."""
+    """Recompute and store the assessment of these cases (one upsert for them all: a batch
+    of 10,000 cases is one statement, whose values travel as one JSON parameter)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
     found = {r.case.pk: discrepancies(r) for r in rows_list}
     # Confirmations matter only where something is found (a batch of new cases: no query).
@@ -77,22 +94,10 @@ def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
     assessments = [
         assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
     ]
-    CaseAssessment.objects.bulk_create(
-        assessments,
-        update_conflicts=True,
-        unique_fields=["case"],
-        update_fields=[
-            "eligibility",
-            "eligibility_version",
-            "verdict",
-            "discrepancies",
-            "quality_version",
-            "open_discrepancies",
-            "missing_fields",
-            "unknown_fields",
-            "evaluated_at",
-        ],
-    )
+    now = timezone.now()
+    for a in assessments:
+        a.evaluated_at = now
+    upsert_rows(CaseAssessment, assessments, unique=["case_id"], update=_RECOMPUTED)
     return assessments
 
 

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import Model
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,12 +30,13 @@ from crf.codes import Group, Status
 from crf.copy import copy_rows
 from crf.models import CRF_MODELS, Case, CentralReview
 from crf.models.base import field as field_of
-from crf.models.base import manager, new_row, related
+from crf.models.base import new_row, related
 from crf.models.case import STATUSES_NEEDING_REASON
 from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
 from crf.validation import Finding, validate
 from registry.audit import Source, audit_context
+from registry.bulk import update_rows
 
 
 @dataclass(eq=False)
@@ -276,47 +277,70 @@ class _Batch:
                 self.changed_fields[id(row)] |= {field_of(type(row), n).attname for n in values}
 
     def write(self) -> tuple[dict[str, int], dict[str, int]]:
+        """New rows by COPY; changed rows by one UPDATE per model (`registry.bulk`), each
+        touched existing case's version bumped in its own row's UPDATE."""
         created: dict[str, int] = defaultdict(int)
         updated: dict[str, int] = defaultdict(int)
         now = timezone.now()
-        copy_rows(Case, self.new_cases, now=now)
-        created_ids = {case.pk for case in self.new_cases}
-        created["Case"] = len(self.new_cases)
         rows_by_model: dict[type[Model], list[Model]] = defaultdict(list)
-        for rows in self.dirty.values():
-            for row in rows.values():
+        for dirty in self.dirty.values():
+            for row in dirty.values():
                 rows_by_model[type(row)].append(row)
+        # New rows are copied with their derived values: they are never updated after.
+        new_by_model: dict[type[Model], list[Model]] = defaultdict(list)
+        old_by_model: dict[type[Model], list[Model]] = defaultdict(list)
+        for model, rows in rows_by_model.items():
+            for r in rows:
+                (new_by_model if r.pk is None else old_by_model)[model].append(r)
+        changed_cases = old_by_model.get(Case, [])
+        if changed_cases:
+            updated["Case"] = len(changed_cases)  # a case's own values (not only its version)
+        old_by_model[Case] = self._bumped_cases(changed_cases, now)
+        copy_rows(Case, self.new_cases, now=now)
+        created["Case"] = len(self.new_cases)
         for model in WRITE_ORDER:
-            batch = rows_by_model.get(model, [])
-            new = [r for r in batch if r.pk is None]
-            old = [r for r in batch if r.pk is not None]
+            new = [] if model is Case else new_by_model.get(model, [])
+            old = old_by_model.get(model, [])
             if new:
                 copy_rows(model, new, now=now)
                 created[model.__name__] += len(new)
             if old:
-                names = _field_names(model, set().union(*(self.changed_fields[id(r)] for r in old)))
-                if any(f.name == "updated_at" for f in model._meta.fields):
+                for r in old:  # a link to a row copied above takes that row's new id
+                    r._prepare_related_fields_for_save(  # type: ignore[attr-defined]
+                        operation_name="batch_save"
+                    )
+                attnames = set().union(*(self.changed_fields[id(r)] for r in old))
+                if any(f.attname == "updated_at" for f in model._meta.concrete_fields):
                     for r in old:
                         r.updated_at = now  # type: ignore[attr-defined]
-                    names.add("updated_at")
-                fields = sorted(names)
+                    attnames.add("updated_at")
+                if model is Case:
+                    attnames.add("version")
+                fields = _attnames(model, attnames)
                 if fields:
-                    manager(model).bulk_update(old, fields, batch_size=1000)
-                    updated[model.__name__] += len(old)
-        touched = [
-            rows.case.pk
-            for key, rows in self.cases.items()
-            if self.dirty[key] and rows.case.pk not in created_ids
-        ]
-        if touched:
-            Case.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=now)
+                    update_rows(model, old, fields)
+                    if model is not Case:
+                        updated[model.__name__] += len(old)
         return dict(created), dict(updated)
 
+    def _bumped_cases(self, changed: list[Model], now: Any) -> list[Model]:
+        """The existing cases this batch writes to (each once), version bumped in memory:
+        they are locked since `load_cases`, so version + 1 is what the database holds + 1."""
+        touched: dict[int, Model] = {id(c): c for c in changed}
+        for key, rows in self.cases.items():
+            if self.dirty[key] and rows.case.pk is not None:
+                touched[id(rows.case)] = rows.case
+        for case in touched.values():
+            assert isinstance(case, Case)
+            case.version += 1
+            case.updated_at = now
+        return list(touched.values())
 
-def _field_names(model: type[Model], attnames: set[str]) -> set[str]:
-    """Field names (not attnames: `test`, not `test_id`) to bulk-update, never the key."""
-    fields: dict[str, Any] = {f.attname: f for f in model._meta.concrete_fields}
-    return {fields[a].name for a in attnames if a in fields and not fields[a].primary_key}
+
+def _attnames(model: type[Model], attnames: set[str]) -> list[str]:
+    """The concrete columns to update (by attname), never the key, in a stable order."""
+    known = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return [a for a in known if a in attnames]
 
 
 def _unacknowledged(f: Finding) -> Finding:
