@@ -134,13 +134,11 @@ class _Batch:
         codes = {i.case.code if isinstance(i.case, Case) else i.case for i in self.items}
         codes = {c for c in codes if isinstance(c, str)}
         visible = access.cases_visible(self.actor).filter(code__in=codes)
-        found = {
-            c.code: c for c in visible.select_for_update(of=("self",)).order_by("pk")
-        }  # locked in id order: two batches never deadlock
-        loaded = snapshot.load(c.pk for c in found.values())
-        self.by_code = {code: loaded[case.pk] for code, case in found.items()}
-        for code, rows in self.by_code.items():
-            rows.case = found[code]  # the locked instance (a dict: linear in the cases)
+        locked = visible.select_for_update(of=("self",)).order_by("pk")  # id order: two
+        found = dict(locked.values_list("code", "pk"))  # batches never deadlock
+        # Read after the lock: the snapshot's case rows are the locked cases as they stand.
+        loaded = snapshot.load(found.values())
+        self.by_code = {code: loaded[pk] for code, pk in found.items()}
         self.new_rows: dict[int, CaseRows] = {}
         self.reason = reason
 

@@ -3,9 +3,10 @@
 Django's `bulk_update` builds a `CASE WHEN id = … THEN …` per row and column (the SQL grows
 with the rows, and PostgreSQL walks the branches row by row), and `bulk_create` on
 PostgreSQL passes each column as an array that psycopg quotes value by value. Here the rows
-travel as one JSON array read back with `json_populate_recordset(NULL::<table>, …)`, which
+travel as one JSON array read back with `jsonb_populate_recordset(NULL::<table>, …)`, which
 types every value by the table's own columns: one statement and one parameter for any
-number of rows. (A temporary table and COPY would do too, but the application's database
+number of rows (jsonb: PostgreSQL parses the document once, where `json` would parse each
+nested JSON value again). (A temporary table and COPY would do too, but the application's database
 role may not create temporary tables: `registry.dbroles`.)
 
 The statements go through Django's cursor, so the audit context (pghistory) is applied and
@@ -61,7 +62,7 @@ def update_rows(model: type[Model], rows: Sequence[Model], attnames: Sequence[st
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields[1:])
     sql = (
         f"UPDATE {table} AS t SET {assignments} "
-        f"FROM json_populate_recordset(NULL::{table}, %s::json) AS v "
+        f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) AS v "
         f"WHERE t.{qn(pk.column)} = v.{qn(pk.column)}"
     )
     with connection.cursor() as cursor:
@@ -86,7 +87,7 @@ def upsert_rows(
     table = _quoted(model)
     sql = (
         f"INSERT INTO {table} ({columns}) "
-        f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json) "
+        f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     )
     with connection.cursor() as cursor:

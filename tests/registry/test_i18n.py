@@ -296,3 +296,21 @@ def test_a_missing_case_is_not_found_in_french(client, investigator_a):
     assert response.status_code == 404
     assert "<h1>Page introuvable</h1>" in response.content.decode()
     assert "LE-ZZZZZZZ" not in response.content.decode()
+
+
+def test_memoised_translations_follow_the_active_language():
+    from crf.models import HaematologicalDisease
+    from registry import i18n
+
+    seen = {}
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            field = HaematologicalDisease._meta.get_field("disease")
+            assert i18n.gettext("not entered") == translation.gettext("not entered")
+            assert i18n.field_label(HaematologicalDisease, "disease") == str(field.verbose_name)
+            assert i18n.field_choice(HaematologicalDisease, "disease", "mds") == str(
+                dict(field.flatchoices)["mds"]
+            )
+            assert i18n.field_choice(HaematologicalDisease, "disease", "zzz") == "zzz"
+            seen[language] = i18n.gettext("not entered")
+    assert seen == {"fr": "non saisi", "en": "not entered"}
