@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import F, Model
 from django.utils import timezone
 
 from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
@@ -21,16 +21,15 @@ from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
 from crf import completeness, snapshot
 from crf.models import CRF_MODELS, Case
 from crf.rows import CaseRows
-from registry.bulk import upsert_rows
+from registry.bulk import AnyOf, upsert_rows
 
 UNKNOWN_CODE = "unknown"
 
 
 def confirmed_keys(case_ids: Iterable[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
-    for case_id, key in ConfirmedDiscrepancy.objects.filter(case_id__in=list(case_ids)).values_list(
-        "case_id", "key"
-    ):
+    confirmed = ConfirmedDiscrepancy.objects.filter(AnyOf(F("case"), list(case_ids)))
+    for case_id, key in confirmed.values_list("case_id", "key"):
         found.setdefault(case_id, set()).add(key)
     return found
 

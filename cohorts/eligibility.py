@@ -61,7 +61,7 @@ from crf.models import (
 from crf.models.fields import MISSING_CODES
 from crf.rows import CaseRows
 from crf.validation import with_unit
-from registry.i18n import field_choice, field_label, gettext
+from registry.i18n import field_choice, field_label, gettext, model_name
 
 ELIGIBILITY_VERSION: Final = "Study eligibility 2025-09 (crf.md §10)"
 
@@ -379,7 +379,7 @@ def _no_row(code: str, model: type[Model], what: str) -> Criterion:
         code,
         UNKNOWN,
         gettext("%(section)s is not entered: enter it to evaluate %(what)s.")
-        % {"section": str(model._meta.verbose_name).capitalize(), "what": what},
+        % {"section": model_name(model).capitalize(), "what": what},
         sections=(_name(model),),
     )
 

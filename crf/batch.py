@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +36,7 @@ from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
 from crf.validation import Finding, validate
 from registry.audit import Source, audit_context
-from registry.bulk import update_rows
+from registry.bulk import AnyOf, update_rows
 
 
 @dataclass(eq=False)
@@ -133,7 +133,7 @@ class _Batch:
     def load_cases(self, reason: str) -> None:
         codes = {i.case.code if isinstance(i.case, Case) else i.case for i in self.items}
         codes = {c for c in codes if isinstance(c, str)}
-        visible = access.cases_visible(self.actor).filter(code__in=codes)
+        visible = access.cases_visible(self.actor).filter(AnyOf(F("code"), codes))
         locked = visible.select_for_update(of=("self",)).order_by("pk")  # id order: two
         found = dict(locked.values_list("code", "pk"))  # batches never deadlock
         # Read after the lock: the snapshot's case rows are the locked cases as they stand.
@@ -268,7 +268,9 @@ class _Batch:
 
     def derive(self) -> None:
         for key, rows in self.cases.items():
-            for row, values in derive.changes(derive.derive_case(rows, self.findings)):
+            for row, values in derive.changes(
+                derive.derive_case(rows, self.findings, today=self.today)
+            ):
                 for name, value in values.items():
                     setattr(row, name, value)
                 self.dirty[key][id(row)] = row

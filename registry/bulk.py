@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Model
+from django.db.models import Lookup, Model
 
 
 def _encode(value: Any) -> Any:
@@ -92,3 +92,20 @@ def upsert_rows(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [_document(rows, fields)])
+
+
+class AnyOf(Lookup):
+    """`filter(AnyOf(F("code"), codes))`: `code = ANY(%s)`, the values bound as one array,
+    where `code__in=codes` binds and prepares each value apart (for 10,000 codes, most of
+    the query's time)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]

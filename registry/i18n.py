@@ -5,8 +5,8 @@ made while signed in is saved on the user (`User.language`) and wins on every la
 on any browser. A choice made on the login page is kept in the session and saved on the
 user who then signs in (`remember_choice_at_login`), so the next pages stay in it.
 
-Also: `gettext`, `field_label` and `field_choice` memoised per language, for the engines
-that word their findings for every case of a batch.
+Also: `gettext`, `field_label`, `field_choice` and `model_name` memoised per language, for
+the engines that word their findings for every case of a batch.
 """
 
 from __future__ import annotations
@@ -103,3 +103,13 @@ def _field_texts(language: str, model: type[Model], name: str) -> tuple[str, dic
     field = model._meta.get_field(name)
     choices = getattr(field, "flatchoices", None) or ()
     return str(field.verbose_name), {code: str(label) for code, label in choices}
+
+
+def model_name(model: type[Model]) -> str:
+    """`str(model._meta.verbose_name)` in the active language, memoised."""
+    return _model_name(translation.get_language(), model)
+
+
+@lru_cache(maxsize=256)
+def _model_name(language: str, model: type[Model]) -> str:
+    return str(model._meta.verbose_name)

@@ -44,6 +44,7 @@ from exports.imports.columns import (
 )
 from exports.imports.reader import Sheet, Unreadable, read
 from registry.audit import Source
+from registry.bulk import AnyOf
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ class _Import:
         identities = {
             i.case_id: i
             for i in access.identities_visible(self.actor).filter(
-                case__in=[c for c in cases.values() if c is not None]
+                AnyOf(F("case"), [c.pk for c in cases.values() if c is not None])
             )
         }
         centres = sorted(self.actor.centre_ids)
@@ -320,9 +321,11 @@ class _Import:
         codes = {str(r.get(CASE_CODE) or "").strip() for _l, r in sheet.rows} - {""}
         local = {str(r.get(LOCAL_ID) or "").strip() for _l, r in sheet.rows} - {""}
         found: dict[tuple[str, str], Any] = {}
-        for case in access.cases_visible(self.actor).filter(code__in=codes):
+        for case in access.cases_visible(self.actor).filter(AnyOf(F("code"), codes)):
             found[(CASE_CODE, case.code)] = case
-        identities = access.identities_visible(self.actor).filter(local_identifier__in=local)
+        identities = access.identities_visible(self.actor).filter(
+            AnyOf(F("local_identifier"), local)
+        )
         for identity in identities.select_related("case"):
             key = (LOCAL_ID, identity.local_identifier)
             found[key] = None if key in found else identity.case  # None: ambiguous
@@ -447,7 +450,7 @@ def _rows_held(model: type[Model], case_ids: list[int]) -> dict[str, list[Model]
     """The rows of `model` the cases already hold, by case code (one query)."""
     lookup = case_lookup(model)
     held: dict[str, list[Model]] = {}
-    rows = model._default_manager.filter(**{f"{lookup}__in": case_ids}).annotate(
+    rows = model._default_manager.filter(AnyOf(F(lookup), case_ids)).annotate(
         _case_code=F(f"{lookup}__code" if lookup != "pk" else "code")
     )
     for row in rows.order_by("pk"):

@@ -312,5 +312,7 @@ def test_memoised_translations_follow_the_active_language():
                 dict(field.flatchoices)["mds"]
             )
             assert i18n.field_choice(HaematologicalDisease, "disease", "zzz") == "zzz"
+            verbose = str(HaematologicalDisease._meta.verbose_name)
+            assert i18n.model_name(HaematologicalDisease) == verbose
             seen[language] = i18n.gettext("not entered")
     assert seen == {"fr": "non saisi", "en": "not entered"}

@@ -1,0 +1,28 @@
+"""registry.bulk: one statement, one parameter, for many rows or many values."""
+
+import pytest
+from django.db.models import F
+
+from crf.models import Case, Identity
+from registry.bulk import AnyOf
+from tests.factories import CaseFactory, IdentityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_any_of_selects_what_in_selects_with_one_parameter(centre_a, django_assert_num_queries):
+    cases = [CaseFactory(centre=centre_a) for _ in range(4)]
+    for n, case in enumerate(cases):
+        IdentityFactory(case=case, local_identifier=f"IPP-{n}")
+    codes = [cases[0].code, cases[2].code, "LE-NOSUCH"]
+    by_any = Case.objects.filter(AnyOf(F("code"), codes))
+    assert sorted(by_any.values_list("pk", flat=True)) == sorted(
+        Case.objects.filter(code__in=codes).values_list("pk", flat=True)
+    ) == sorted([cases[0].pk, cases[2].pk])  # fmt: skip
+    # Through a relation, and on integers.
+    ids = [cases[1].pk, cases[3].pk]
+    assert set(Identity.objects.filter(AnyOf(F("case"), ids)).values_list("local_identifier",
+               flat=True)) == {"IPP-1", "IPP-3"}  # fmt: skip
+    assert not Case.objects.filter(AnyOf(F("code"), [])).exists()
+    sql, params = by_any.query.sql_with_params()
+    assert "= ANY(" in sql and params == (codes,)
