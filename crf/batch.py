@@ -37,6 +37,7 @@ from crf.services import apply_data, cases_changed, reason_needed, target_row
 from crf.validation import Finding, validate
 from registry.audit import Source, audit_context
 from registry.bulk import AnyOf, update_rows
+from registry.gcpause import collector_paused
 
 
 @dataclass(eq=False)
@@ -363,7 +364,7 @@ def batch_check(
     *, actor: Actor, items: Sequence[Item], reason: str = "", acknowledge_all: bool = False
 ) -> list[Problem]:
     """The warnings the batch would be saved with; `BatchInvalid` when it would be refused."""
-    with transaction.atomic():
+    with transaction.atomic(), collector_paused():
         batch = _run(actor, items, reason, acknowledge_all)
         transaction.set_rollback(True)
     return batch.warnings
@@ -385,11 +386,12 @@ def batch_save(
         raise ValueError(f"Unknown audit source {source!r}.")
     if not actor.writes:
         raise PermissionDenied
-    batch = _run(actor, items, reason, acknowledge_all)
-    with audit_context(source=source, user=actor.user, reason=reason, **audit):
-        created, updated = batch.write()
-        rows = list(batch.cases.values())
-        cases_changed.send(sender=Case, rows=rows, actor=actor)
+    with collector_paused():
+        batch = _run(actor, items, reason, acknowledge_all)
+        with audit_context(source=source, user=actor.user, reason=reason, **audit):
+            created, updated = batch.write()
+            rows = list(batch.cases.values())
+            cases_changed.send(sender=Case, rows=rows, actor=actor)
     return BatchResult(rows, created, updated, batch.warnings)
 
 

@@ -45,6 +45,7 @@ from exports.imports.columns import (
 from exports.imports.reader import Sheet, Unreadable, read
 from registry.audit import Source
 from registry.bulk import AnyOf
+from registry.gcpause import collector_paused
 
 
 @dataclass(frozen=True)
@@ -492,6 +493,7 @@ def _same(row: Model, data: dict[str, Any], fields: dict[str, Field]) -> bool:
     return True
 
 
+@collector_paused()  # the sheet's rows and cases live until the end (registry.gcpause)
 def check(
     *,
     actor: Actor,
@@ -512,6 +514,7 @@ def check(
     return run.report
 
 
+@collector_paused()
 def apply(
     *,
     actor: Actor,

@@ -182,3 +182,17 @@ def test_values_of_every_kind_survive_the_bulk_statement(investigator_a, case_a)
     )  # fmt: skip
     warned = {w.rule for w in result.warnings}
     assert warned and haem.acknowledged_warnings == dict.fromkeys(warned, "")  # a JSON column
+
+
+def test_a_refused_batch_and_a_dry_run_leave_the_garbage_collector_running(investigator_a, case_a):
+    import gc
+
+    from crf.batch import BatchInvalid, batch_check
+
+    bad = [Item(case_a.code, Demographics, {"sex": "neither"})]
+    with pytest.raises(BatchInvalid):
+        batch_save(actor=access.actor_for(investigator_a), items=bad, source="import")
+    assert gc.isenabled()
+    good = [Item(case_a.code, Demographics, {"sex": "male"})]
+    batch_check(actor=access.actor_for(investigator_a), items=good)
+    assert gc.isenabled()

@@ -26,3 +26,19 @@ def test_any_of_selects_what_in_selects_with_one_parameter(centre_a, django_asse
     assert not Case.objects.filter(AnyOf(F("code"), [])).exists()
     sql, params = by_any.query.sql_with_params()
     assert "= ANY(" in sql and params == (codes,)
+
+
+def test_the_collector_is_paused_for_the_block_and_resumed_after_it_even_on_error():
+    import gc
+
+    from registry.gcpause import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with collector_paused():
+            assert not gc.isenabled()
+            with collector_paused():  # nested: the inner pause leaves it off
+                pass
+            assert not gc.isenabled()
+            raise ValueError
+    assert gc.isenabled()
