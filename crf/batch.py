@@ -225,7 +225,10 @@ class _Batch:
         except Http404 as exc:
             self.problem(index, Finding(None, str(exc), "error", "row.unknown"))
             return
-        before = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+        # What changes matters for an existing row only (a new row is copied whole).
+        new = row.pk is None
+        fields = () if new else row._meta.concrete_fields
+        before = {f.attname: getattr(row, f.attname) for f in fields}
         for f in apply_data(rows, row, data):
             self.problem(index, f)
         rows.put(row)
@@ -234,7 +237,7 @@ class _Batch:
         if isinstance(row, CentralReview) and not self._system():
             row.reviewed_by = self.actor.user
         changed = {a for a, v in before.items() if getattr(row, a) != v}
-        if row.pk is None or changed:
+        if new or changed:
             self.dirty[id(rows.case)][id(row)] = row
             self.changed_fields[id(row)] |= changed
         self.cases[id(rows.case)] = rows
