@@ -22,6 +22,7 @@ from crf import completeness, snapshot
 from crf.models import CRF_MODELS, Case
 from crf.rows import CaseRows
 from registry.bulk import AnyOf, upsert_rows
+from registry.i18n import language_pinned
 
 UNKNOWN_CODE = "unknown"
 
@@ -86,13 +87,14 @@ def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
     """Recompute and store the assessment of these cases (one upsert for them all: a batch
     of 10,000 cases is one statement, whose values travel as one JSON parameter)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
-    found = {r.case.pk: discrepancies(r) for r in rows_list}
-    # Confirmations matter only where something is found (a batch of new cases: no query).
-    flagged = [pk for pk, items in found.items() if items]
-    confirmed = confirmed_keys(flagged) if flagged else {}
-    assessments = [
-        assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
-    ]
+    with language_pinned():  # the engines' wording, for every case (registry.i18n)
+        found = {r.case.pk: discrepancies(r) for r in rows_list}
+        # Confirmations matter only where something is found (new cases: no query).
+        flagged = [pk for pk, items in found.items() if items]
+        confirmed = confirmed_keys(flagged) if flagged else {}
+        assessments = [
+            assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
+        ]
     now = timezone.now()
     for a in assessments:
         a.evaluated_at = now

@@ -316,3 +316,17 @@ def test_memoised_translations_follow_the_active_language():
             assert i18n.model_name(HaematologicalDisease) == verbose
             seen[language] = i18n.gettext("not entered")
     assert seen == {"fr": "non saisi", "en": "not entered"}
+
+
+def test_a_pinned_language_is_the_one_active_on_entry():
+    from registry import i18n
+
+    with translation.override("fr"):
+        with i18n.language_pinned():
+            assert i18n.gettext("not entered") == "non saisi"
+            with i18n.language_pinned():  # nested
+                assert i18n.gettext("not entered") == "non saisi"
+            assert i18n.gettext("not entered") == "non saisi"
+        with translation.override("en"):  # unpinned again: the active language decides
+            assert i18n.gettext("not entered") == "not entered"
+    assert translation.get_language() == "en"
