@@ -351,7 +351,9 @@ def _unacknowledged(f: Finding) -> Finding:
     return Finding(f.field, f.message, "error", f.rule)
 
 
-def _run(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool) -> _Batch:
+def _judged(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool) -> _Batch:
+    """The batch applied in memory and judged (`BatchInvalid` on any problem); the derived
+    values, which decide nothing, are left to the writer."""
     batch = _Batch(actor, items, acknowledge_all)
     batch.load_cases(reason)
     batch.apply()
@@ -359,7 +361,6 @@ def _run(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool
         batch.judge()
     if batch.problems:
         raise BatchInvalid(sorted(batch.problems, key=lambda p: p.index))
-    batch.derive()
     return batch
 
 
@@ -368,7 +369,7 @@ def batch_check(
 ) -> list[Problem]:
     """The warnings the batch would be saved with; `BatchInvalid` when it would be refused."""
     with transaction.atomic(), collector_paused():
-        batch = _run(actor, items, reason, acknowledge_all)
+        batch = _judged(actor, items, reason, acknowledge_all)
         transaction.set_rollback(True)
     return batch.warnings
 
@@ -390,7 +391,8 @@ def batch_save(
     if not actor.writes:
         raise PermissionDenied
     with collector_paused():
-        batch = _run(actor, items, reason, acknowledge_all)
+        batch = _judged(actor, items, reason, acknowledge_all)
+        batch.derive()
         with audit_context(source=source, user=actor.user, reason=reason, **audit):
             created, updated = batch.write()
             rows = list(batch.cases.values())

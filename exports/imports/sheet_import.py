@@ -322,12 +322,14 @@ class _Import:
         codes = {str(r.get(CASE_CODE) or "").strip() for _l, r in sheet.rows} - {""}
         local = {str(r.get(LOCAL_ID) or "").strip() for _l, r in sheet.rows} - {""}
         found: dict[tuple[str, str], Any] = {}
-        for case in access.cases_visible(self.actor).filter(AnyOf(F("code"), codes)):
+        cases = access.cases_visible(self.actor).filter(AnyOf(F("code"), codes))
+        for case in cases.only(*_CASE_READ):
             found[(CASE_CODE, case.code)] = case
         identities = access.identities_visible(self.actor).filter(
             AnyOf(F("local_identifier"), local)
         )
-        for identity in identities.select_related("case"):
+        read = ("local_identifier", *(f"case__{name}" for name in _CASE_READ))
+        for identity in identities.select_related("case").only(*read):
             key = (LOCAL_ID, identity.local_identifier)
             found[key] = None if key in found else identity.case  # None: ambiguous
         return found
@@ -419,6 +421,10 @@ class _Import:
         except BatchInvalid as exc:
             self.problems(exc.problems, self.report.errors)
             return []
+
+
+# What the mapping reads of a case it resolves (the batch then loads the case whole).
+_CASE_READ = ("id", "code", "group", "consent", "consent_date")
 
 
 def _writable(model: type[Model]) -> dict[str, Field]:
