@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -34,9 +35,22 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"Cannot pass {type(value).__name__} {value!r} to the database as JSON.")
 
 
+def _plain(value: Any) -> Any:
+    # JSON has no infinity: PostgreSQL reads the text 'inf' / 'nan' into a float column.
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
 def _document(rows: Sequence[Model], fields: Sequence[models.Field]) -> str:
-    columns = [(f.column, f.attname) for f in fields]
-    data = [{column: getattr(row, attname) for column, attname in columns} for row in rows]
+    columns = [(f.column, f.attname, isinstance(f, models.FloatField)) for f in fields]
+    data = [
+        {
+            column: _plain(getattr(row, attname)) if is_float else getattr(row, attname)
+            for column, attname, is_float in columns
+        }
+        for row in rows
+    ]
     return json.dumps(data, default=_encode, allow_nan=False, separators=(",", ":"))
 
 

@@ -42,3 +42,15 @@ def test_the_collector_is_paused_for_the_block_and_resumed_after_it_even_on_erro
             assert not gc.isenabled()
             raise ValueError
     assert gc.isenabled()
+
+
+def test_update_rows_writes_what_the_rows_hold_infinity_included(centre_a):
+    from crf.models import Demographics
+    from registry.bulk import update_rows
+
+    case = CaseFactory(centre=centre_a)
+    demo = Demographics.objects.create(case=case, sex="male")
+    demo.followup_years, demo.rule_version = float("inf"), 'l\'"avant" ; \\ é'
+    assert update_rows(Demographics, [demo], ["followup_years", "rule_version"]) == 1
+    demo.refresh_from_db()
+    assert (demo.followup_years, demo.rule_version) == (float("inf"), 'l\'"avant" ; \\ é')
