@@ -5,12 +5,14 @@ with the rows, and PostgreSQL walks the branches row by row), and `bulk_create` 
 PostgreSQL passes each column as an array that psycopg quotes value by value. Here the rows
 travel as one JSON array read back with `jsonb_populate_recordset(NULL::<table>, …)`, which
 types every value by the table's own columns: one statement and one parameter for any
-number of rows (jsonb: PostgreSQL parses the document once, where `json` would parse each
-nested JSON value again). (A temporary table and COPY would do too, but the application's database
-role may not create temporary tables: `registry.dbroles`.)
+number of rows. (jsonb: PostgreSQL parses the document once, where `json` would parse each
+nested JSON value again. A temporary table and COPY would do too, but the application's
+database role may not create temporary tables: `registry.dbroles`.)
 
 The statements go through Django's cursor, so the audit context (pghistory) is applied and
 the audit triggers record every row they change, like any UPDATE or INSERT.
+
+`AnyOf` is the lookup side of the same idea: many values bound as one array.
 """
 
 from __future__ import annotations
