@@ -31,7 +31,7 @@ from crf.copy import copy_rows
 from crf.models import CRF_MODELS, Case, CentralReview
 from crf.models.base import field as field_of
 from crf.models.base import new_row, related
-from crf.models.case import STATUSES_NEEDING_REASON
+from crf.models.case import STATUSES_NEEDING_REASON, give_free_codes
 from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
 from crf.validation import Finding, validate
@@ -300,6 +300,7 @@ class _Batch:
         if changed_cases:
             updated["Case"] = len(changed_cases)  # a case's own values (not only its version)
         old_by_model[Case] = self._bumped_cases(changed_cases, now)
+        give_free_codes(self.new_cases)
         copy_rows(Case, self.new_cases, now=now)
         created["Case"] = len(self.new_cases)
         for model in WRITE_ORDER:

@@ -49,7 +49,7 @@ from crf.dates import stored
 from crf.models import CRF_MODELS, Case, CentralReview, Identity
 from crf.models.base import field as field_of
 from crf.models.base import link_to_case, manager, new_row, related
-from crf.models.case import STATUSES_NEEDING_REASON
+from crf.models.case import STATUSES_NEEDING_REASON, give_free_codes
 from crf.rows import ONE_PER_CASE, CaseRows
 from crf.validation import Finding, validate
 from registry.audit import Source, audit_context
@@ -487,6 +487,7 @@ def case_create(
         plans.append(plan(rows, Identity, identity))
     findings = [f for p in plans for f in p.findings]
     _judge(Plan(case, rows, case, findings, []), acks)
+    give_free_codes([case])
     with _audit(actor, source, "", acks):
         case.save()
         for p in plans[1:]:

@@ -65,18 +65,6 @@ def answer_the_rest(form) -> None:
                 break
 
 
-def check_accessible(page) -> None:
-    """axe on the page at rest: the pointer off the buttons and no colour transition running
-    (a hover fading out, caught half-way, reads as a contrast violation)."""
-    page.mouse.move(0, 0)
-    page.evaluate(
-        """async () => await Promise.all(document.getAnimations()
-            .filter((a) => a.effect.getTiming().iterations !== Infinity)
-            .map((a) => a.finished.catch(() => null)))"""
-    )
-    assert_accessible(page)
-
-
 def save_section(page) -> None:
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
@@ -107,7 +95,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     page.get_by_label("Date of LE diagnosis").fill("2015-09-02")
     page.get_by_label("Date of last follow-up").fill("2022-11-30")
     page.get_by_role("group", name="Vital status").get_by_label("Alive").check()
-    check_accessible(page)
+    assert_accessible(page)
     save_section(page)
 
     # 2–3. Lupus profile and classification criteria: SLE, the rest negative.
@@ -115,12 +103,12 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form = page.locator("main form").first
     form.get_by_label("Systemic lupus erythematosus").check()
     answer_the_rest(form)
-    check_accessible(page)
+    assert_accessible(page)
     save_section(page)
     for slug in ("slicccriteria", "eularacrcriteria"):
         open_section(page, slug)
         answer_the_rest(page.locator("main form").first)
-        check_accessible(page)
+        assert_accessible(page)
         save_section(page)
 
     # 4. Serology.
@@ -134,7 +122,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form.get_by_label("C3", exact=True).fill("0.95")
     form.get_by_label("C4", exact=True).fill("0.18")
     answer_the_rest(form)
-    check_accessible(page)
+    assert_accessible(page)
     save_row(page)
 
     # 5. SLEDAI-2K at LE diagnosis, and the one that will judge the lupus response.
@@ -145,7 +133,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
         form.get_by_role("group", name="Context").get_by_label(context).check()
         form.get_by_label("Assessment date").fill(day)
         answer_the_rest(form)
-        check_accessible(page)
+        assert_accessible(page)
         save_row(page)
 
     # 6. The MDS: first a haemoglobin typed in g/L, which the registry refuses and explains.
@@ -168,7 +156,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
     expect(page.locator("main form")).to_contain_text("it looks like g/L — enter 9.1")
-    check_accessible(page)
+    assert_accessible(page)
     screenshot(page, "patient3-unit-error")
     page.get_by_label("Haemoglobin", exact=True).fill("9.1")
     save_section(page)
@@ -184,7 +172,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form.get_by_label("Sample date").fill("2017-03")
     form.get_by_role("group", name="Tissue").get_by_label("Bone marrow").check()
     form.get_by_role("group", name="Result").get_by_label("Variant(s) found").check()
-    check_accessible(page)
+    assert_accessible(page)
     save_row(page)
     test_row = page.get_by_role("article").filter(has_text="Bone marrow")
     for gene, vaf in (("TET2", "71"), ("ASXL1", "6"), ("DNMT3A", "0.8")):
@@ -199,7 +187,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
         if gene == "DNMT3A":
             warning = page.get_by_role("group", name="Check these warnings")
             expect(warning).to_contain_text("looks like a fraction")
-            check_accessible(page)
+            assert_accessible(page)
             screenshot(page, "patient3-unit-warning")
             warning.get_by_role("checkbox").check()
             warning.get_by_label("Comment on the warnings").fill("0.8% on the NGS report")
@@ -223,7 +211,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     form.get_by_role("group", name="Target").get_by_label("Haematological disease").check()
     form.get_by_label("Number of cycles").fill("33")
     form.get_by_label("Start date").fill("2017-05")
-    check_accessible(page)
+    assert_accessible(page)
     save_row(page)
     treatment_row = page.get_by_role("article").filter(has_text="Azacitidine")
     treatment_row.get_by_role("link", name="Add haematological response").click()
@@ -253,7 +241,7 @@ def test_investigator_enters_patient_3_of_table_2(page, investigator_a, case_b):
     expect(main).to_contain_text("same as recorded")  # the lupus response, as derived
     expect(main).to_contain_text("approximate")  # the MDS diagnosis, known to the month
     expect(main).to_contain_text("None: every warning is confirmed")
-    check_accessible(page)
+    assert_accessible(page)
     screenshot(page, "patient3-overview")
 
     # The same overview in French.

@@ -1,6 +1,7 @@
 """Section 0: the case, its lifecycle, and the identity kept apart from it."""
 
 import secrets
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
@@ -28,6 +29,31 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def new_case_code() -> str:
     """A pseudonymous code, random and never derived from identity (HIPAA §164.514(c))."""
     return "LE-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(7))
+
+
+def give_free_codes(cases: "Sequence[Case]") -> None:
+    """Draw again the code of any new case whose code another case already has.
+
+    31^7 codes are few enough to meet by chance at network scale (about one chance in six
+    over 100,000 cases), so a write checks before inserting: one query per round.
+    """
+    settled: set[str] = set()
+    pending = list(cases)
+    while pending:
+        taken = set(
+            Case._base_manager.filter(code__in=[c.code for c in pending]).values_list(
+                "code", flat=True
+            )
+        )
+        clashing = []
+        for case in pending:
+            if case.code in taken or case.code in settled:
+                clashing.append(case)
+            else:
+                settled.add(case.code)
+        for case in clashing:
+            case.code = new_case_code()
+        pending = clashing
 
 
 # Edits from `submitted` on must give a reason for change (in review, queried, answered and

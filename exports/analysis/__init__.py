@@ -16,7 +16,7 @@ from .cells import AnalysisTable, Cell, Denominator, Kind, Number, Row
 from .comparison import case_control
 from .data import AnalysisInputError, StudyData
 from .figure3 import figure3_counts, render_figure3
-from .render import numbers_frame, to_csv, to_dataframe, to_html_context
+from .render import numbers_frame, to_csv, to_dataframe, to_html_context, write_numbers_csv
 from .results import results_counts
 from .table1 import table1
 from .table2 import table2
@@ -25,4 +25,5 @@ __all__ = [
     "AnalysisInputError", "AnalysisTable", "Cell", "Denominator", "Kind", "Number", "Row",
     "StudyData", "case_control", "figure3_counts", "numbers_frame", "render_figure3",
     "results_counts", "table1", "table2", "to_csv", "to_dataframe", "to_html_context",
+    "write_numbers_csv",
 ]  # fmt: skip

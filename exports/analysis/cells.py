@@ -88,9 +88,10 @@ def header(key: str, label: str, width: int) -> Row:
     return Row(key, label, (EMPTY,) * width, Kind.HEADER)
 
 
-def _ids(ids: pd.Index | np.ndarray | list[str]) -> tuple[str, ...]:
-    # Selections come in export_id order already, which sorted() checks in linear time.
-    return tuple(sorted(np.asarray(ids, dtype=object).tolist()))
+def _ids(ids: pd.Index | np.ndarray | list[str], *, in_order: bool = False) -> tuple[str, ...]:
+    """The ids, sorted; `in_order`: they are already (taken in order from a sorted index)."""
+    listed = np.asarray(ids, dtype=object).tolist()
+    return tuple(listed if in_order else sorted(listed))
 
 
 # ---- counts ----
@@ -107,14 +108,18 @@ def count_numbers(
     base = index if denominator is Denominator.ALL else known
     n, d = len(yes), len(base)
     pct = None if d == 0 else 100 * n / d
-    yes_ids = _ids(yes)
+    in_order = flags.index.is_monotonic_increasing  # selections of the (sorted) cases
+    yes_ids = _ids(yes, in_order=in_order)
+    known_ids = _ids(known, in_order=in_order)
+    # The denominator is often the cases with data: one tuple for both.
+    base_ids = known_ids if len(base) == len(known) else _ids(base, in_order=in_order)
     return (
         n,
         d,
         (
             Number("n", n, yes_ids),
-            Number("denominator", d, _ids(base)),
-            Number("with_data", len(known), _ids(known)),
+            Number("denominator", d, base_ids),
+            Number("with_data", len(known), known_ids),
             Number("percent", pct, yes_ids),
         ),
     )
@@ -165,12 +170,14 @@ def summary_numbers(measure: Measure) -> tuple[Number, ...]:
             Number("min", None),
             Number("max", None),
         )
-    ordered = values.sort_index(kind="stable").sort_values(kind="stable")
+    if not values.index.is_monotonic_increasing:  # (selections of the cases already are)
+        values = values.sort_index(kind="stable")
+    ordered = values.sort_values(kind="stable")
     k = len(ordered)
     middle = ordered.index[[(k - 1) // 2, k // 2]].unique()
     low, high = float(ordered.iloc[0]), float(ordered.iloc[-1])
     return (
-        Number("with_data", k, _ids(ordered.index)),
+        Number("with_data", k, _ids(values.index, in_order=True)),  # the same ids, in order
         Number("median", float(np.median(ordered.to_numpy())), _ids(middle)),
         Number("min", low, _ids(ordered.index[ordered == low])),
         Number("max", high, _ids(ordered.index[ordered == high])),

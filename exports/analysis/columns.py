@@ -152,3 +152,42 @@ HRESP_BASELINE_BLASTS = bare(HaematologicalResponse, "baseline_bm_blasts")
 
 EVO = export_prefix(EvolutionEvent)
 EVO_STATE = bare(EvolutionEvent, "new_state")
+
+# ---- what the analysis reads of an export ----
+# `exports.study` reads these columns and no other (the wide table has ~170 columns; the
+# analysis reads a third of them, and reading the rest took most of the time at 100,000
+# cases). A table or column left out here reads as absent and is named in the footnotes:
+# tests/exports/test_pipeline.py checks that a full export leaves nothing absent.
+SERO_RESULTS = tuple(
+    bare(SerologyPanel, name)
+    for name in (
+        "ana", "anti_dsdna", "anti_ssa", "anti_ssb", "anti_nucleosome", "anti_rnp", "anti_sm",
+        "anti_cardiolipin", "anti_b2gpi", "lupus_anticoagulant",
+    )
+)  # fmt: skip
+WIDE_READS = frozenset(
+    {
+        EXPORT_ID, GROUP, SEX, AGE_LE, AGE_MDS, TEMPORAL_RELATION, VITAL_STATUS, DEATH_CAUSE,
+        FOLLOWUP_YEARS, LE_TYPE, CUTANEOUS, ARTICULAR, PLEURITIS, PERICARDITIS, RENAL, AIHA,
+        APS, SLICC_CLASSIFICATION, SLICC_LOW_COMPLEMENT, EULAR_LOW_C3_OR_C4,
+        EULAR_LOW_C3_AND_C4, DISEASE, WHO2022_COMPUTED, WHO2022_RECORDED, WHO2016_COMPUTED,
+        WHO2016_RECORDED, IPSSR_LOWER_RISK, HB, PLATELETS, ANC, MONOCYTES, BM_BLASTS,
+        DYSGRANULOPOIESIS, DYSERYTHROPOIESIS, DYSMEGAKARYOPOIESIS, CYTOGENETICS_DONE,
+        KARYOTYPE, *ABNORMALITY.values(),
+    }
+)  # fmt: skip
+LONG_READS: dict[str, frozenset[str]] = {
+    prefix: frozenset({EXPORT_ID, ROW_ID, *names})
+    for prefix, names in (
+        (LESION, {LESION_SUBTYPE}),
+        (SERO, {SERO_AT_DIAGNOSIS, SERO_ANA_TITRE, SERO_LOW_C3, SERO_LOW_C4, *SERO_RESULTS}),
+        (SLEDAI, {SLEDAI_CONTEXT, SLEDAI_SCORE}),
+        (NGS, {NGS_TISSUE, NGS_RESULT, NGS_CONCORDANCE}),
+        (VARIANT, {VARIANT_TEST, VARIANT_GENE, VARIANT_VAF}),
+        (REVIEW, {REVIEW_DIAGNOSIS, REVIEW_RECLASSIFIED}),
+        (TX, {TX_AGENT, TX_REGIMEN, TX_TARGET, TX_CYCLES}),
+        (LRESP, {RESP_TX, LRESP_RECORDED, LRESP_DERIVED}),
+        (HRESP, {RESP_TX, HRESP_CRITERIA, HRESP_CATEGORY, HRESP_BASELINE_BLASTS}),
+        (EVO, {EVO_STATE}),
+    )
+}

@@ -62,7 +62,7 @@ def comparison_groups(data: StudyData) -> tuple[pd.Index, pd.Index]:
         column=col.SLICC_CLASSIFICATION,
     )
     cases = data.ids("case")
-    sle = cases[(slicc.loc[cases] == Classification.MET).to_numpy()]
+    sle = cases[(data.pick(slicc, cases) == Classification.MET).to_numpy()]
     return sle, data.ids("control")
 
 
@@ -81,13 +81,14 @@ def _case_control(data: StudyData, variables: tuple[var.Variable, ...]) -> Analy
         value = variable.read(data)
         if variable.continuous:
             assert isinstance(value, Measure)
-            a = Measure(value.values.loc[sle], value.top_code)
-            b = Measure(value.values.loc[controls], value.top_code)
+            a = Measure(data.pick(value.values, sle), value.top_code)
+            b = Measure(data.pick(value.values, controls), value.top_code)
             cells = (summary_cell(a), summary_cell(b))
             result = compare_values(a.values, b.values)
         else:
-            cells = (count_of_cell(value.loc[sle]), count_of_cell(value.loc[controls]))
-            result = compare_flags(value.loc[sle], value.loc[controls])
+            a_flags, b_flags = data.pick(value, sle), data.pick(value, controls)
+            cells = (count_of_cell(a_flags), count_of_cell(b_flags))
+            result = compare_flags(a_flags, b_flags)
         test = Cell(result.label, (Number("statistic", result.statistic),))
         rows.append(Row(variable.key, str(variable.label), (*cells, p_cell(result.p), test)))
     return AnalysisTable(

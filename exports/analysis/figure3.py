@@ -29,7 +29,7 @@ from crf.codes import Regimen
 
 from . import columns as col
 from .cells import AnalysisTable, Cell, Denominator, Number, Row, absent_footnote, count_cell
-from .data import StudyData, is_missing
+from .data import StudyData, equals_code
 from .treatments import case_treatments, lupus_responses
 
 RESPONSES = ("complete_response", "clinical_response", "no_response")
@@ -86,8 +86,8 @@ def figure3_counts(data: StudyData, *, include_topical: bool = False) -> Analysi
         unassessed = these.index[these["response"].isna().to_numpy()]
         cells = []
         for code in RESPONSES:
-            flags = these["response"].map(lambda v, code=code: None if is_missing(v) else v == code)
-            cells.append(count_cell(flags.astype(object), denominator=Denominator.WITH_DATA))
+            flags = equals_code(these["response"], code)
+            cells.append(count_cell(flags, denominator=Denominator.WITH_DATA))
         cells.append(
             Cell(str(len(assessed)), (Number("n", len(assessed), tuple(sorted(assessed))),))
         )

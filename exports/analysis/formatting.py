@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -38,7 +39,12 @@ def number(value: float | None, *, top_code: float | None = None) -> str:
         return DASH
     if top_code is not None and value >= top_code:
         return f"{number(top_code)}+"
-    rounded = Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return _one_decimal(float(value))
+
+
+@functools.lru_cache(maxsize=4096)  # Table 2 prints the same few values thousands of times
+def _one_decimal(value: float) -> str:
+    rounded = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     text = f"{rounded:f}"
     return text[:-2] if text.endswith(".0") else text
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,13 +22,22 @@ from crf.models import HaematologicalDisease
 
 from . import columns as col
 from .cells import Cell, Denominator, Kind, count_cell
-from .data import StudyData, bool_flag, coded_flag, coded_values, is_missing
+from .data import (
+    StudyData,
+    bool_flag,
+    coded_flag,
+    coded_values,
+    equals_code,
+    per_export,
+    yes_no,
+)
 
 MLD = frozenset({"mds_mld", "mds_rs_mld"})
 SLD = frozenset({"mds_sld", "mds_rs_sld"})
 ANY: frozenset[str] = frozenset()
 
 
+@per_export
 def haem_answer(data: StudyData, field: str) -> pd.Series:
     """A yes/no item of the haematological section (dysgranulopoiesis…)."""
     name = col.wide(HaematologicalDisease, field)
@@ -36,6 +46,7 @@ def haem_answer(data: StudyData, field: str) -> pd.Series:
     )
 
 
+@per_export
 def cytogenetics(data: StudyData) -> tuple[pd.Series, pd.Series]:
     """del(20q), and any other abnormality, for cases with a recorded karyotype."""
     karyotype = coded_values(
@@ -46,38 +57,36 @@ def cytogenetics(data: StudyData) -> tuple[pd.Series, pd.Series]:
     ticked = {
         code: bool_flag(data.column(name), column=name) for code, name in col.ABNORMALITY.items()
     }
-    del20q, other = [], []
-    ticks_by_case = zip(*(flags.tolist() for flags in ticked.values()), strict=True)
-    for code, ticks in zip(karyotype.tolist(), ticks_by_case, strict=True):
-        if code is None:
-            del20q.append(None)
-            other.append(None)
-            continue
-        abnormal = code == "abnormal"
-        found = {name for name, tick in zip(ticked, ticks, strict=True) if tick is True}
-        del20q.append(abnormal and "del20q" in found)
-        other.append(abnormal and (bool(found - {"del20q"}) or not found))
+    found = {code: flags.to_numpy(dtype=object) == True for code, flags in ticked.items()}  # noqa: E712
+    nothing = np.zeros(len(karyotype), dtype=bool)
+    del20q = found.get("del20q", nothing)
+    besides = np.logical_or.reduce([f for c, f in found.items() if c != "del20q"] + [nothing])
+    none_ticked = ~np.logical_or.reduce([*found.values(), nothing])
+    abnormal = (karyotype == "abnormal").to_numpy(dtype=bool)
+    recorded = karyotype.notna().to_numpy()
     index = data.cases.index
-    return pd.Series(del20q, index=index, dtype=object), pd.Series(other, index=index, dtype=object)
+    return (
+        yes_no(index, abnormal & del20q, recorded),
+        yes_no(index, abnormal & (besides | none_ticked), recorded),
+    )
 
 
+@per_export
 def classification(data: StudyData, field: str) -> tuple[pd.Series, pd.Series]:
     """`field` "who2022"/"who2016": the computed class, else the recorded one (None if
     neither); and which it was ("computed", "recorded" or None)."""
 
-    def read(model_field: str) -> list[str | None]:
+    def read(model_field: str) -> np.ndarray:
         name = col.wide(HaematologicalDisease, model_field)
         return coded_values(
             data.column(name), valid=col.codes(HaematologicalDisease, model_field), column=name
-        ).tolist()
+        ).to_numpy(dtype=object)
 
     computed, recorded = read(f"{field}_computed"), read(f"{field}_recorded")
     index = data.cases.index
-    value = [c if c is not None else r for c, r in zip(computed, recorded, strict=True)]
-    source = [
-        "computed" if c is not None else ("recorded" if r is not None else None)
-        for c, r in zip(computed, recorded, strict=True)
-    ]
+    has_computed, has_recorded = pd.notna(computed), pd.notna(recorded)
+    value = np.where(has_computed, computed, recorded)
+    source = np.where(has_computed, "computed", np.where(has_recorded, "recorded", None))
     return pd.Series(value, index=index, dtype=object), pd.Series(source, index=index, dtype=object)
 
 
@@ -91,12 +100,15 @@ class WhoRow:
     who2016: frozenset[str] = ANY  # ANY: whatever the WHO 2016 class
     not_who2016: frozenset[str] = ANY
 
-    def matches(self, who2022: str | None, who2016: str | None) -> bool:
-        return (
-            who2022 == self.who2022
-            and (not self.who2016 or who2016 in self.who2016)
-            and who2016 not in self.not_who2016
-        )
+    def matches(self, who2022: np.ndarray, who2016: np.ndarray) -> np.ndarray:
+        """Per case (classes as `classification` reads them, None when missing)."""
+        same = pd.isna(who2022) if self.who2022 is None else who2022 == self.who2022
+        narrowed = pd.Series(who2016, dtype=object)
+        if self.who2016:
+            same &= narrowed.isin(self.who2016).to_numpy()
+        if self.not_who2016:
+            same &= ~narrowed.isin(self.not_who2016).to_numpy()
+        return np.asarray(same, dtype=bool)
 
 
 # In the manuscript's order; mutually exclusive, and every case matches one.
@@ -127,6 +139,7 @@ WHO_ROWS: tuple[WhoRow, ...] = (
 )
 
 
+@per_export
 def disease(data: StudyData) -> pd.Series:
     """MDS or CMML (None when not recorded), for every case."""
     return coded_values(
@@ -142,39 +155,38 @@ def who_block(
     """The block's rows (key, label, cell, kind) over the cases `ids`, and its footnote."""
     who22, source = classification(data, "who2022")
     who16, _source16 = classification(data, "who2016")
-    diseases = disease(data).loc[ids]
-    id_list, classes = ids.tolist(), who22.loc[ids].tolist()
-    who22_of, who16_of = who22.to_dict(), who16.to_dict()
+    diseases = data.pick(disease(data), ids)
+    classes = data.pick(who22, ids).to_numpy(dtype=object)
+    classes16 = data.pick(who16, ids).to_numpy(dtype=object)
+    # The row each case falls in: the first that matches.
+    row_of = np.full(len(ids), -1, dtype=np.intp)
+    for number, who_row in enumerate(WHO_ROWS):
+        row_of[(row_of < 0) & who_row.matches(classes, classes16)] = number
+    has_class = pd.notna(classes)
     rows: list[tuple[str, str, Cell, Kind]] = []
     for code, label in (("mds", _("MDS")), ("cmml", _("CMML"))):
-        flags = diseases.map(lambda v, code=code: None if is_missing(v) else v == code)
-        rows.append((f"who_{code}", label, count_cell(flags, denominator=d), Kind.ITEM))
-        hits: dict[str, set[str]] = {}
-        for i in diseases.index[(diseases == code).to_numpy()].tolist():
-            match = next(r for r in WHO_ROWS if r.matches(who22_of[i], who16_of[i]))
-            hits.setdefault(match.key, set()).add(i)
-        for who_row in WHO_ROWS:
-            if who_row.key not in hits:
+        cell = count_cell(equals_code(diseases, code), denominator=d)
+        rows.append((f"who_{code}", label, cell, Kind.ITEM))
+        of_code = (diseases == code).to_numpy(dtype=bool)
+        if (row_of[of_code] < 0).any():
+            raise ValueError("WHO_ROWS must give every case a row.")
+        for number, who_row in enumerate(WHO_ROWS):
+            hits = of_code & (row_of == number)
+            if not hits.any():
                 continue
             # Of all cases; "with data" where the case has a class (any case for the
             # "Not classified" row).
-            flags = pd.Series(
-                [
-                    i in hits[who_row.key] if (who_row.who2022 is None or c is not None) else None
-                    for i, c in zip(id_list, classes, strict=True)
-                ],
-                index=ids,
-                dtype=object,
-            )
-            cell = count_cell(flags, denominator=d)
+            known = np.ones(len(ids), dtype=bool) if who_row.who2022 is None else has_class
+            cell = count_cell(yes_no(ids, hits, known), denominator=d)
             rows.append((f"who_{code}_{who_row.key}", str(who_row.label), cell, Kind.SUBITEM))
-    unrecorded = diseases.map(is_missing).astype(object)
+    unrecorded = diseases.isna().to_numpy()
     if unrecorded.any():
-        cell = count_cell(unrecorded, denominator=Denominator.ALL)
+        flags = yes_no(ids, unrecorded, np.ones(len(ids), dtype=bool))
+        cell = count_cell(flags, denominator=Denominator.ALL)
         rows.append(
             ("who_disease_unrecorded", _("Haematological disease not recorded"), cell, Kind.ITEM)
         )
-    in_cases = source.loc[ids]
+    in_cases = data.pick(source, ids)
     note = _(
         "WHO 2022 class as computed by the registry for %(computed)d cases and as recorded "
         "for %(recorded)d (no computed class); %(none)d without a class. MDS-LB is split by "

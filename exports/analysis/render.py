@@ -6,7 +6,10 @@ number's export ids, so a page can link a count back to the cases it counts.
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -59,22 +62,79 @@ def to_html_context(table: AnalysisTable) -> dict[str, Any]:
     }
 
 
-def numbers_frame(table: AnalysisTable) -> pd.DataFrame:
-    """Every raw number, long: row key, column, number name, value and the ids it counts."""
-    records = []
+NUMBER_COLUMNS = ["table", "row", "column", "number", "value", "export_ids"]
+_NEEDS_QUOTES = (",", '"', "\r", "\n")  # what makes the csv module quote a field
+
+
+def _numbers(table: AnalysisTable) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
+    """Every raw number as a record of `NUMBER_COLUMNS` but the last, and the ids it counts."""
     for row in table.rows:
         for column, cell in zip(table.columns, row.cells, strict=True):
             for number in cell.numbers:
-                records.append(
-                    {
-                        "table": table.key,
-                        "row": row.key,
-                        "column": column,
-                        "number": number.name,
-                        "value": number.value,
-                        "export_ids": " ".join(number.export_ids),
-                    }
-                )
-    return pd.DataFrame(
-        records, columns=["table", "row", "column", "number", "value", "export_ids"]
+                record = {
+                    "table": table.key,
+                    "row": row.key,
+                    "column": column,
+                    "number": number.name,
+                    "value": number.value,
+                }
+                yield record, number.export_ids
+
+
+def numbers_frame(table: AnalysisTable) -> pd.DataFrame:
+    """Every raw number, long: row key, column, number name, value and the ids it counts."""
+    records = [{**record, "export_ids": " ".join(ids)} for record, ids in _numbers(table)]
+    return pd.DataFrame(records, columns=NUMBER_COLUMNS)
+
+
+def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
+    """The tables' `numbers_frame`s, concatenated, as CSV: byte for byte what pandas'
+    `to_csv(index=False, lineterminator="\n")` writes, several times faster. The export ids
+    are most of the file (~170 MB at 100,000 cases) and never need quoting: they are written
+    as they are instead of being scanned by the csv module; pandas still formats the other
+    columns (the values' dtype is inferred per table, then concatenated, as before)."""
+    tables = list(tables)
+    frames, ids = [], []
+    for table in tables:
+        numbered = list(_numbers(table))
+        frames.append(pd.DataFrame([r for r, _ids in numbered], columns=NUMBER_COLUMNS[:-1]))
+        ids.extend(i for _r, i in numbered)
+    head = pd.concat(frames, ignore_index=True).to_csv(
+        index=False, header=False, lineterminator="\n"
     )
+    if "\r" in head:  # an unquoted \r would not read back as one field: the plain way
+        numbers = pd.concat([numbers_frame(t) for t in tables], ignore_index=True)
+        numbers.to_csv(handle, index=False, lineterminator="\n")
+        return
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\n")  # pandas' own dialect
+
+    def csv_line(fields: list[str]) -> str:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(fields)
+        return line.getvalue()
+
+    handle.write(csv_line(NUMBER_COLUMNS))
+    if '"' in head:  # quoted fields (a comma or a line break in a label): read them back
+        heads: Iterable[tuple[list[str], str]] = (
+            (fields, csv_line([*fields, ""])[:-1]) for fields in csv.reader(io.StringIO(head))
+        )
+    else:  # nothing quoted: pandas' lines are the fields as written, one per line
+        heads = ((line.split(","), f"{line},") for line in head.split("\n")[:-1])
+    recent: dict[int, str] = {}  # a cell's numbers share id tuples (n and percent…)
+    for (fields, start), export_ids in zip(heads, ids, strict=True):
+        text = recent.get(id(export_ids))  # (the tuples outlive the loop: ids holds them)
+        if text is None:
+            if len(recent) > 8:
+                recent.clear()
+            text = recent[id(export_ids)] = " ".join(export_ids)
+        if any(c in text for c in _NEEDS_QUOTES):
+            handle.write(csv_line([*fields, text]))
+        else:  # the ids as they are, where the csv module would have put them
+            handle.write(start)
+            handle.write(text)
+            handle.write("\n")
+            line.seek(0)
+            line.truncate()
+    handle.write(line.getvalue())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,17 @@ from .cells import (
     ratio_cell,
     summary_cell,
 )
-from .data import Measure, StudyData, bool_flag, coded_values, is_missing, numbers
+from .data import (
+    Measure,
+    StudyData,
+    among,
+    bool_flag,
+    coded_values,
+    equals_code,
+    is_missing,
+    numbers,
+    yes_no,
+)
 
 WIDTH = 1
 
@@ -53,8 +64,7 @@ def _code_rows(prefix: str, values: pd.Series, choices: dict[str, str]) -> list[
     """One n (%) row per code, of all the cases in `values`, codes in their field's order."""
     rows = []
     for code, label in choices.items():
-        flags = values.map(lambda v, code=code: None if is_missing(v) else v == code)
-        rows.append(Row(f"{prefix}_{code}", label, (count_cell(flags.astype(object)),)))
+        rows.append(Row(f"{prefix}_{code}", label, (count_cell(equals_code(values, code)),)))
     return rows
 
 
@@ -68,11 +78,13 @@ def _results(data: StudyData) -> AnalysisTable:
     ids = data.ids("case")
     rows: list[Row] = []
 
-    le_type = _codes(data, col.LE_TYPE, LupusProfile, "le_type").loc[ids]
+    le_type = data.pick(_codes(data, col.LE_TYPE, LupusProfile, "le_type"), ids)
     rows.append(header("le_type", _("LE type"), WIDTH))
     rows += _code_rows("le_type", le_type, {"sle": _("SLE"), "isolated_cle": _("Isolated CLE")})
 
-    relation = _codes(data, col.TEMPORAL_RELATION, Demographics, "temporal_relation").loc[ids]
+    relation = data.pick(
+        _codes(data, col.TEMPORAL_RELATION, Demographics, "temporal_relation"), ids
+    )
     rows.append(header("temporal", _("Temporal relation between LE and MDS/CMML"), WIDTH))
     rows += _code_rows(
         "temporal",
@@ -107,10 +119,10 @@ def _results(data: StudyData) -> AnalysisTable:
 def _outcome_rows(data: StudyData, ids: pd.Index) -> list[Row]:
     rows = [header("outcome", _("Follow-up and deaths"), WIDTH)]
     followup = numbers(data.column(col.FOLLOWUP_YEARS), column=col.FOLLOWUP_YEARS)
-    cell = summary_cell(Measure(followup.values.loc[ids], followup.top_code))
+    cell = summary_cell(Measure(data.pick(followup.values, ids), followup.top_code))
     rows.append(Row("followup_years", _("Follow-up (years)"), (cell,)))
-    status = _codes(data, col.VITAL_STATUS, Demographics, "vital_status").loc[ids]
-    dead = status.map(lambda v: None if is_missing(v) else v == "dead").astype(object)
+    status = data.pick(_codes(data, col.VITAL_STATUS, Demographics, "vital_status"), ids)
+    dead = equals_code(status, "dead")
     rows.append(Row("deaths", _("Deaths"), (count_cell(dead),)))
     # "unknown" is a cause given, not missing data, here.
     _codes(data, col.DEATH_CAUSE, Demographics, "death_cause")  # rejects unknown codes
@@ -149,12 +161,20 @@ def _ngs_rows(data: StudyData, ids: pd.Index) -> list[Row]:
         ),
     ]
     variants = data.table(col.VARIANT, col.VARIANT_TEST, col.VARIANT_GENE)
-    variants = variants[variants[col.VARIANT_TEST].isin(tests[col.ROW_ID])]
-    in_cases = set(tested)
-    carriers = variants.groupby(col.VARIANT_GENE)[col.EXPORT_ID].agg(lambda s: set(s) & in_cases)
-    ranked = sorted(carriers.items(), key=lambda gc: (-len(gc[1]), gc[0]))
-    for gene, members in (gc for gc in ranked if gc[1]):
-        flags = _flags_in(tested, members)
+    variants = variants[among(variants[col.VARIANT_TEST], tests[col.ROW_ID])]
+    # Per gene, the tested cases carrying it (by position among the tested).
+    carrier = tested.get_indexer(variants[col.EXPORT_ID])
+    genes = variants[col.VARIANT_GENE].to_numpy(dtype=object)
+    carriers = {}
+    for gene in pd.unique(genes[carrier >= 0]):
+        if pd.isna(gene):  # groupby left missing genes out
+            continue
+        has = np.zeros(len(tested), dtype=bool)
+        has[carrier[(genes == gene) & (carrier >= 0)]] = True
+        carriers[gene] = has
+    ranked = sorted(carriers.items(), key=lambda gc: (-int(gc[1].sum()), gc[0]))
+    for gene, has in ranked:
+        flags = yes_no(tested, has, np.ones(len(tested), dtype=bool))
         rows.append(Row(f"gene_{gene}", gene, (count_cell(flags),), Kind.SUBITEM))
     return rows
 

@@ -38,7 +38,7 @@ from .cells import (
     n_cell,
     summary_cell,
 )
-from .data import Measure, StudyData, bool_flag, is_missing, numbers
+from .data import Measure, StudyData, bool_flag, numbers, yes_no
 
 CASE = "case"
 WIDTH = 2  # the cases' cell and "n with data"
@@ -59,12 +59,15 @@ def _row(key: str, label: str, cell: Cell, kind: Kind = Kind.ITEM) -> Row:
     return Row(key, label, (cell, n), kind)
 
 
-def _flag_row(key: str, label: str, flags: pd.Series, ids: pd.Index, d: Denominator) -> Row:
-    return _row(key, label, count_cell(flags.loc[ids], denominator=d))
+def _flag_row(
+    data: StudyData, key: str, label: str, flags: pd.Series, ids: pd.Index, d: Denominator
+) -> Row:
+    return _row(key, label, count_cell(data.pick(flags, ids), denominator=d))
 
 
-def _measure_row(key: str, label: str, measure: Measure, ids: pd.Index) -> Row:
-    return _row(key, label, summary_cell(Measure(measure.values.loc[ids], measure.top_code)))
+def _measure_row(data: StudyData, key: str, label: str, measure: Measure, ids: pd.Index) -> Row:
+    values = data.pick(measure.values, ids)
+    return _row(key, label, summary_cell(Measure(values, measure.top_code)))
 
 
 # ---- the table ----
@@ -84,8 +87,8 @@ def _table1(data: StudyData, denominator: Denominator) -> AnalysisTable:
     add = rows.append
 
     add(header("demographics", _("Demographics"), WIDTH))
-    female = var.female(data).loc[ids]
-    male = female.map(lambda v: None if is_missing(v) else not v)
+    female = data.pick(var.female(data), ids)
+    male = yes_no(female.index, female.to_numpy(dtype=object) == False, female.notna())  # noqa: E712
     f_cell, m_cell = count_cell(female, denominator=d), count_cell(male, denominator=d)
     sex = Cell(
         f"{f_cell.text} / {m_cell.text}",
@@ -94,37 +97,37 @@ def _table1(data: StudyData, denominator: Denominator) -> AnalysisTable:
         + (f_cell.number("with_data"),),
     )
     add(_row("female_male", _("Female / Male"), sex))
-    add(_measure_row("age_le", _("Age at LE onset"), var.age_at_le_diagnosis(data), ids))
+    add(_measure_row(data, "age_le", _("Age at LE onset"), var.age_at_le_diagnosis(data), ids))
 
     add(header("lupus", _("Lupus features"), WIDTH))
-    add(_flag_row("cutaneous", _("Cutaneous involvement"), var.cutaneous(data), ids, d))
+    add(_flag_row(data, "cutaneous", _("Cutaneous involvement"), var.cutaneous(data), ids, d))
     groups, specific = var.cle_groups(data)
-    add(_flag_row("specific_le", _("Specific LE features:"), specific, ids, d))
+    add(_flag_row(data, "specific_le", _("Specific LE features:"), specific, ids, d))
     for key, label in CLE_ROWS:
-        add(_row(f"cle_{key}", str(label), n_cell(groups[key].loc[ids]), Kind.SUBITEM))
+        add(_row(f"cle_{key}", str(label), n_cell(data.pick(groups[key], ids)), Kind.SUBITEM))
     for key, label in OPTIONAL_CLE_ROWS:
-        cell = n_cell(groups[key].loc[ids])
+        cell = n_cell(data.pick(groups[key], ids))
         if cell.values["n"]:
             add(_row(f"cle_{key}", str(label), cell, Kind.SUBITEM))
-    add(_row("klip", _("KLIP"), n_cell(var.klip(data).loc[ids]), Kind.SUBITEM))
-    add(_flag_row("articular", _("Articular involvement"), var.articular(data), ids, d))
-    add(_flag_row("serositis", _("Serositis"), var.serositis(data), ids, d))
-    add(_flag_row("renal", _("Renal involvement"), var.renal(data), ids, d))
+    add(_row("klip", _("KLIP"), n_cell(data.pick(var.klip(data), ids)), Kind.SUBITEM))
+    add(_flag_row(data, "articular", _("Articular involvement"), var.articular(data), ids, d))
+    add(_flag_row(data, "serositis", _("Serositis"), var.serositis(data), ids, d))
+    add(_flag_row(data, "renal", _("Renal involvement"), var.renal(data), ids, d))
 
     add(header("antibodies", _("Auto-antibodies"), WIDTH))
     for key, variable in var.ANTIBODIES.items():
-        add(_flag_row(key, str(variable.label), variable.read(data), ids, d))
+        add(_flag_row(data, key, str(variable.label), variable.read(data), ids, d))
         if key == "ana":
-            add(_measure_row("ana_titre", _("Titer"), var.ana_titre(data), ids))
+            add(_measure_row(data, "ana_titre", _("Titer"), var.ana_titre(data), ids))
     low_c3, c3_fallback = var.low_complement_sources(data, "c3")
     low_c4, c4_fallback = var.low_complement_sources(data, "c4")
-    add(_flag_row("low_c3", _("Decreased C3 levels"), low_c3, ids, d))
-    add(_flag_row("low_c4", _("Decreased C4"), low_c4, ids, d))
-    add(_flag_row("aiha", _("Hemolytic autoimmune anemia"), var.aiha(data), ids, d))
-    add(_flag_row("aps", _("Antiphospholipid syndrome"), var.aps(data), ids, d))
+    add(_flag_row(data, "low_c3", _("Decreased C3 levels"), low_c3, ids, d))
+    add(_flag_row(data, "low_c4", _("Decreased C4"), low_c4, ids, d))
+    add(_flag_row(data, "aiha", _("Hemolytic autoimmune anemia"), var.aiha(data), ids, d))
+    add(_flag_row(data, "aps", _("Antiphospholipid syndrome"), var.aps(data), ids, d))
     add(
         _measure_row(
-            "sledai_dx", _("SLEDAI-2K at LE diagnosis"), var.sledai_at_diagnosis(data), ids
+            data, "sledai_dx", _("SLEDAI-2K at LE diagnosis"), var.sledai_at_diagnosis(data), ids
         )
     )
 
@@ -134,11 +137,12 @@ def _table1(data: StudyData, denominator: Denominator) -> AnalysisTable:
         ("platelets", _("Platelets (G/L)"), col.PLATELETS),
         ("anc", _("Neutrophils (G/L)"), col.ANC),
     ):
-        add(_measure_row(key, label, numbers(data.column(name), column=name), ids))
-    disease = haem.disease(data).loc[ids]
+        add(_measure_row(data, key, label, numbers(data.column(name), column=name), ids))
+    disease = data.pick(haem.disease(data), ids)
     cmml_ids = disease.index[(disease == "cmml").to_numpy()]
     add(
         _measure_row(
+            data,
             "monocytes_cmml",
             _("Monocytes (G/L) in CMML patients (n=%(n)d)") % {"n": len(cmml_ids)},
             numbers(data.column(col.MONOCYTES), column=col.MONOCYTES),
@@ -150,20 +154,26 @@ def _table1(data: StudyData, denominator: Denominator) -> AnalysisTable:
         ("dyserythropoiesis", _("Dyserythropoiesis")),
         ("dysmegakaryopoiesis", _("Dysmegakaryopoiesis")),
     ):
-        add(_flag_row(key, label, haem.haem_answer(data, key), ids, d))
+        add(_flag_row(data, key, label, haem.haem_answer(data, key), ids, d))
     blasts = numbers(data.column(col.BM_BLASTS), column=col.BM_BLASTS)
-    add(_measure_row("bm_blasts", _("Bone marrow blasts (%)"), blasts, ids))
+    add(_measure_row(data, "bm_blasts", _("Bone marrow blasts (%)"), blasts, ids))
     del20q, other = haem.cytogenetics(data)
     add(Row("cytogenetics", _("Abnormal marrow cytogenetics"), (EMPTY,) * WIDTH, Kind.ITEM))
-    add(_row("del20q", _("Del20q"), count_cell(del20q.loc[ids], denominator=d), Kind.SUBITEM))
-    add(_row("cyto_other", _("Other"), count_cell(other.loc[ids], denominator=d), Kind.SUBITEM))
+    add(
+        _row("del20q", _("Del20q"), count_cell(data.pick(del20q, ids), denominator=d), Kind.SUBITEM)
+    )
+    add(
+        _row(
+            "cyto_other", _("Other"), count_cell(data.pick(other, ids), denominator=d), Kind.SUBITEM
+        )
+    )
 
     title = _("WHO 2022 classification of hematological features at LE diagnoses")
     add(header("who2022", title, WIDTH))
     who_rows, who_note = haem.who_block(data, ids, d)
     rows.extend(_row(*who_row) for who_row in who_rows)
     lower = bool_flag(data.column(col.IPSSR_LOWER_RISK), column=col.IPSSR_LOWER_RISK)
-    add(_flag_row("ipssr_lower_risk", _("Lower-risk MDS/CMML (IPSS-R ≤ 3.5)"), lower, ids, d))
+    add(_flag_row(data, "ipssr_lower_risk", _("Lower-risk MDS/CMML (IPSS-R ≤ 3.5)"), lower, ids, d))
 
     notes = [
         _("Data are presented as n (%) or median [range]."),

@@ -34,7 +34,7 @@ from crf.models import Demographics, EvolutionEvent, HaematologicalDisease, Haem
 from . import columns as col
 from . import formatting as fmt
 from .cells import AnalysisTable, Cell, Number, Row, absent_footnote
-from .data import StudyData, bool_flag, coded_values, numbers
+from .data import StudyData, among, bool_flag, coded_values, numbers
 from .haematology import classification
 from .treatments import (
     HaemResponse,
@@ -82,6 +82,13 @@ class _Course:
         )
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """`frame.to_dict("records")`, column by column (several times faster on Arrow strings)."""
+    names = list(frame.columns)
+    columns = [frame[name].tolist() for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
 def _courses(rows: list[dict]) -> list[_Course]:
     """A patient's haematological regimens, in the order first given."""
     haem = [r for r in rows if r["haem"]]
@@ -107,7 +114,7 @@ def _table2(data: StudyData) -> AnalysisTable:
     tx = tx.assign(regimen_key=tx[col.TX_REGIMEN].fillna(""), haem=is_haematological(tx))
     treated = set(tx.loc[tx["haem"].to_numpy(), col.EXPORT_ID])
     by_patient: dict[str, list[dict]] = {}
-    for record in tx[tx[col.EXPORT_ID].isin(treated).to_numpy()].to_dict("records"):
+    for record in _records(tx[tx[col.EXPORT_ID].isin(treated).to_numpy()]):
         by_patient.setdefault(record[col.EXPORT_ID], []).append(record)
     lresp, hresp = lupus_responses(data), haem_responses(data)
     words = _Words()
@@ -228,7 +235,7 @@ class _Features:
         ids = data.cases.index[data.cases.index.isin(treated)]
 
         def for_treated(series: pd.Series) -> dict[str, object]:
-            return dict(zip(ids, series.loc[ids].tolist(), strict=True))
+            return dict(zip(ids, data.pick(series, ids).tolist(), strict=True))
 
         self.sexes = for_treated(
             coded_values(data.column(col.SEX), valid=col.codes(Demographics, "sex"), column=col.SEX)
@@ -250,14 +257,11 @@ class _Features:
                 column=col.KARYOTYPE,
             )
         )
-        ticked = {
-            code: for_treated(bool_flag(data.column(name), column=name))
-            for code, name in col.ABNORMALITY.items()
-        }
-        self.abnormalities = {
-            i: [col.ABNORMALITY_LABEL[code] for code, flags in ticked.items() if flags[i] is True]
-            for i in ids
-        }
+        self.abnormalities: dict[str, list[str]] = {i: [] for i in ids}
+        for code, name in col.ABNORMALITY.items():  # in the checklist's order
+            flags = data.pick(bool_flag(data.column(name), column=name), ids)
+            for i in ids[flags.to_numpy(dtype=object) == True]:  # noqa: E712 (elementwise)
+                self.abnormalities[i].append(col.ABNORMALITY_LABEL[code])
 
         evo = data.table(col.EVO, col.EVO_STATE)
         evo = evo[evo[col.EXPORT_ID].isin(treated).to_numpy()]
@@ -283,7 +287,7 @@ class _Features:
             tests.loc[(tests[col.NGS_RESULT] == "no_variant").to_numpy(), col.EXPORT_ID]
         )
         variants = data.table(col.VARIANT, col.VARIANT_TEST, col.VARIANT_GENE, col.VARIANT_VAF)
-        variants = variants[variants[col.VARIANT_TEST].isin(tests[col.ROW_ID]).to_numpy()]
+        variants = variants[among(variants[col.VARIANT_TEST], tests[col.ROW_ID])]
         vaf = numbers(variants[col.VARIANT_VAF], column=f"{col.VARIANT}.{col.VARIANT_VAF}").values
         # The highest VAF of each gene (-1: a variant without a VAF).
         self.genes: dict[str, dict[str, float]] = {}

@@ -14,13 +14,14 @@ import pandas as pd
 from crf.models import HaematologicalResponse, LupusResponse, Treatment
 
 from . import columns as col
-from .data import StudyData, coded_values, numbers
+from .data import StudyData, coded_values, numbers, per_export
 
 # Clone-directed agents count as haematological treatment whatever their target.
 CLONE_DIRECTED = frozenset({"azacitidine", "decitabine", "venetoclax", "allo_hsct"})
 HAEM_TARGETS = frozenset({"haematological", "both"})
 
 
+@per_export
 def case_treatments(data: StudyData) -> pd.DataFrame:
     """The cases' treatment rows, codes checked (None when missing), cycles as numbers."""
     tx = data.table(col.TX, col.ROW_ID, col.TX_AGENT, col.TX_REGIMEN, col.TX_TARGET, col.TX_CYCLES)
@@ -44,6 +45,7 @@ def _first_per_treatment(rows: pd.DataFrame, values: list[object]) -> dict[objec
     return found
 
 
+@per_export
 def lupus_responses(data: StudyData) -> dict[object, str | None]:
     """Per treatment row id: the lupus response, derived by the registry else recorded."""
     rows = data.table(col.LRESP, col.RESP_TX, col.LRESP_RECORDED, col.LRESP_DERIVED)
@@ -63,6 +65,7 @@ class HaemResponse:
     baseline_bm_blasts: float | None
 
 
+@per_export
 def haem_responses(data: StudyData) -> dict[object, HaemResponse]:
     rows = data.table(
         col.HRESP, col.RESP_TX, col.HRESP_CRITERIA, col.HRESP_CATEGORY, col.HRESP_BASELINE_BLASTS

@@ -42,11 +42,13 @@ from .data import (
     bool_flag,
     coded_flag,
     coded_values,
-    membership,
     numbers,
+    per_export,
+    yes_no,
 )
 
 
+@per_export
 def _answer(data: StudyData, name: str, model, field: str, yes=("yes",)) -> pd.Series:
     return coded_flag(data.column(name), yes=yes, valid=col.codes(model, field), column=name)
 
@@ -55,6 +57,7 @@ def female(data: StudyData) -> pd.Series:
     return _answer(data, col.SEX, Demographics, "sex", yes=("female",))
 
 
+@per_export
 def age_at_le_diagnosis(data: StudyData) -> Measure:
     return numbers(data.column(col.AGE_LE), column=col.AGE_LE)
 
@@ -74,6 +77,7 @@ def articular(data: StudyData) -> pd.Series:
     )
 
 
+@per_export
 def serositis(data: StudyData) -> pd.Series:
     """Pleuritis or pericarditis: no only when both are no."""
     return any_true(
@@ -100,13 +104,21 @@ def aps(data: StudyData) -> pd.Series:
 
 
 def serology_at_diagnosis(data: StudyData, *fields: str) -> pd.DataFrame:
-    rows = data.table(col.SERO, col.SERO_AT_DIAGNOSIS, *fields)
+    """The panels flagged at LE diagnosis: the same frame on every call (`per_case` then
+    maps its rows to their cases once), `fields` absent from the export all missing."""
+    data.table(col.SERO, col.SERO_AT_DIAGNOSIS, *fields)  # notes what the export lacks
 
-    def at_diagnosis() -> np.ndarray:
+    def at_diagnosis() -> pd.DataFrame:
+        rows = data.table(col.SERO, col.SERO_AT_DIAGNOSIS)
         flags = bool_flag(rows[col.SERO_AT_DIAGNOSIS], column=f"{col.SERO}.at_le_diagnosis")
-        return flags.to_numpy(dtype=object) == True  # noqa: E712 (elementwise)
+        return rows[flags.to_numpy(dtype=object) == True]  # noqa: E712 (elementwise)
 
-    return rows[data.memo("sero_at_diagnosis", at_diagnosis)]
+    rows = data.memo("sero_at_diagnosis", at_diagnosis)
+    absent = [name for name in fields if name not in rows.columns]
+    if absent:
+        missing = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+        rows = rows.assign(**dict.fromkeys(absent, missing))
+    return rows
 
 
 def serology_result(field: str) -> Callable[[StudyData], pd.Series]:
@@ -121,16 +133,18 @@ def serology_result(field: str) -> Callable[[StudyData], pd.Series]:
             column=f"{col.SERO}.{field}",
         )
 
-    read.__name__ = field
-    return read
+    read.__name__ = field  # its memo key: one per antibody
+    return per_export(read)
 
 
+@per_export
 def ana_titre(data: StudyData) -> Measure:
     """Reciprocal ANA titre (1:160 → 160); recorded for a positive ANA only."""
     rows = serology_at_diagnosis(data, col.SERO_ANA_TITRE)
     return numbers(data.per_case(rows, col.SERO_ANA_TITRE), column=f"{col.SERO}.ana_titre")
 
 
+@per_export
 def low_complement_sources(data: StudyData, fraction: str) -> tuple[pd.Series, pd.Index]:
     """Low C3 or C4 (`fraction` "c3"/"c4") and the cases the criteria items decided."""
     name = col.SERO_LOW_C3 if fraction == "c3" else col.SERO_LOW_C4
@@ -143,15 +157,13 @@ def low_complement_sources(data: StudyData, fraction: str) -> tuple[pd.Series, p
             _answer(data, col.EULAR_LOW_C3_OR_C4, EularAcrCriteria, "low_c3_or_c4", yes=("no",)),
         ]
     )
-    out, fallback = [], []
-    for export_id, value, both, none in zip(
-        data.cases.index, measured.tolist(), both_low.tolist(), none_low.tolist(), strict=True
-    ):
-        if value is None and (both is True or none is True):
-            value = both is True
-            fallback.append(export_id)
-        out.append(value)
-    return pd.Series(out, index=data.cases.index, dtype=object), pd.Index(fallback)
+    both = both_low.to_numpy(dtype=object) == True  # noqa: E712 (elementwise)
+    none = none_low.to_numpy(dtype=object) == True  # noqa: E712
+    value = measured.to_numpy(dtype=object)
+    decided = pd.isna(value) & (both | none)
+    low = np.where(decided, both, value == True)  # noqa: E712
+    flags = yes_no(data.cases.index, low, ~pd.isna(value) | decided)
+    return flags, data.cases.index[decided]
 
 
 def low_c3(data: StudyData) -> pd.Series:
@@ -162,6 +174,7 @@ def low_c4(data: StudyData) -> pd.Series:
     return low_complement_sources(data, "c4")[0]
 
 
+@per_export
 def sledai_at_diagnosis(data: StudyData) -> Measure:
     rows = data.table(col.SLEDAI, col.SLEDAI_CONTEXT, col.SLEDAI_SCORE)
     rows = rows[rows[col.SLEDAI_CONTEXT].astype(str) == SledaiContext.LE_DIAGNOSIS]
@@ -171,6 +184,7 @@ def sledai_at_diagnosis(data: StudyData) -> Measure:
 # ---- skin: Table 1's CLE groups and KLIP ----
 
 
+@per_export
 def cle_groups(data: StudyData) -> tuple[dict[str, pd.Series], pd.Series]:
     """Per Table 1 group, whether the case has a lesion of it; and any specific lesion."""
     rows = data.table(col.LESION, col.LESION_SUBTYPE)
@@ -179,19 +193,21 @@ def cle_groups(data: StudyData) -> tuple[dict[str, pd.Series], pd.Series]:
         valid=col.codes(CutaneousLesion, "subtype"),
         column=f"{col.LESION}.{col.LESION_SUBTYPE}",
     )
-    rows = rows.assign(group=subtype.map(lambda s: TABLE1_CLE_GROUP.get(s) if s else None))
-    with_lesion = set(rows.loc[subtype.notna().to_numpy(), col.EXPORT_ID])
+    group = subtype.map(TABLE1_CLE_GROUP).to_numpy(dtype=object)  # NaN: no Table 1 group
+    with_group = pd.notna(group)
     skin = cutaneous(data)
-    known = with_lesion | set(skin.index[skin.to_numpy(dtype=object) == False])  # noqa: E712
+    known = data.has_row(rows, subtype.notna().to_numpy()) | (
+        skin.to_numpy(dtype=object) == False  # noqa: E712 (elementwise)
+    )
     index = data.cases.index
     groups = {
-        g: membership(index, set(rows.loc[(rows["group"] == g).to_numpy(), col.EXPORT_ID]), known)
+        g: yes_no(index, data.has_row(rows, with_group & (group == g)), known)
         for g in set(TABLE1_CLE_GROUP.values())
     }
-    specific = set(rows.loc[rows["group"].notna().to_numpy(), col.EXPORT_ID])
-    return groups, membership(index, specific, known)
+    return groups, yes_no(index, data.has_row(rows, with_group), known)
 
 
+@per_export
 def klip(data: StudyData) -> pd.Series:
     rows = data.table(col.REVIEW, col.REVIEW_DIAGNOSIS)
     diagnosis = coded_values(
@@ -199,9 +215,9 @@ def klip(data: StudyData) -> pd.Series:
         valid=col.codes(CentralReview, "diagnosis"),
         column=f"{col.REVIEW}.{col.REVIEW_DIAGNOSIS}",
     )
-    reviewed = set(rows.loc[diagnosis.notna().to_numpy(), col.EXPORT_ID])
-    has = set(rows.loc[(diagnosis == "klip").to_numpy(), col.EXPORT_ID])
-    return membership(data.cases.index, has, reviewed)
+    reviewed = data.has_row(rows, diagnosis.notna().to_numpy())
+    has = data.has_row(rows, (diagnosis == "klip").to_numpy(dtype=bool))
+    return yes_no(data.cases.index, has, reviewed)
 
 
 # ---- the variables Table 1 and the comparison share, in the manuscript's wording ----

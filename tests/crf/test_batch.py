@@ -155,7 +155,21 @@ def test_a_batch_runs_a_bounded_number_of_queries(
     investigator_a, centre_a, django_assert_max_num_queries
 ):
     items = [item for n in range(30) for item in new_patient(centre_a, n)]
-    # 12 for the batch, 1 for the stored eligibility and discrepancies (cohorts.assessment).
-    with django_assert_max_num_queries(13):
+    # 12 for the batch, 1 to check the new codes are free, 1 for the stored eligibility and
+    # discrepancies (cohorts.assessment).
+    with django_assert_max_num_queries(14):
         batch_save(actor=actor(investigator_a), items=items, source="import")
     assert Case.objects.count() == 30
+
+
+def test_a_new_case_never_takes_a_code_already_given(case_a, centre_a):
+    """Random codes meet by chance at network scale: the write draws again, it never fails."""
+    from crf.models.case import give_free_codes
+
+    taken = Case(centre=centre_a, code=case_a.code)
+    twins = [Case(centre=centre_a, code="LE-2222222"), Case(centre=centre_a, code="LE-2222222")]
+    free = Case(centre=centre_a, code="LE-3333333")
+    give_free_codes([taken, *twins, free])
+    codes = [c.code for c in (taken, *twins, free)]
+    assert len(set(codes)) == 4 and case_a.code not in codes
+    assert (twins[0].code, free.code) == ("LE-2222222", "LE-3333333")  # no clash: kept

@@ -6,6 +6,7 @@ the analysis helpers. One cohort is shaped like the manuscript (24 cases, 38 con
 
 from __future__ import annotations
 
+import io
 import re
 from itertools import count
 
@@ -16,8 +17,12 @@ from scipy import stats
 
 from exports.analysis import (
     AnalysisInputError,
+    AnalysisTable,
+    Cell,
     Denominator,
     Kind,
+    Number,
+    Row,
     StudyData,
     case_control,
     figure3_counts,
@@ -29,6 +34,7 @@ from exports.analysis import (
     to_csv,
     to_dataframe,
     to_html_context,
+    write_numbers_csv,
 )
 from exports.analysis import formatting as fmt
 from exports.analysis.figure3 import figure3_figure
@@ -673,6 +679,37 @@ def test_renderers_carry_texts_and_link_back_ids() -> None:
     numbers = numbers_frame(table)
     n = numbers[(numbers["row"] == "renal") & (numbers["number"] == "n")]
     assert n["export_ids"].tolist() == ["A"]
+
+
+def _odd_table(column: str) -> AnalysisTable:
+    """Texts and ids the csv module must quote, and values of several types."""
+    cells = (
+        Cell("x", (Number("n", 2, ("P1", 'P"2,')), Number("p", None), Number("m", 0.1))),
+        Cell("y", (Number("n", 3, ("P1", "P2")),)),
+    )
+    return AnalysisTable("odd", 'A "quoted", title', "", ("c,1", column), (Row("r", "R", cells),))
+
+
+@pytest.mark.parametrize("column", [None, "line\nbreak", "carriage\rreturn"])
+def test_numbers_csv_is_byte_for_byte_what_pandas_writes(
+    manuscript: StudyData, column: str | None
+) -> None:
+    tables = [
+        table1(manuscript),
+        case_control(manuscript),
+        table2(manuscript),
+        figure3_counts(manuscript),
+        results_counts(manuscript),
+    ]
+    if column is not None:  # else nothing needs quoting
+        tables.append(_odd_table(column))
+    expected = pd.concat([numbers_frame(t) for t in tables], ignore_index=True).to_csv(
+        index=False, lineterminator="\n"
+    )
+    written = io.StringIO()
+    write_numbers_csv(tables, written)
+    assert written.getvalue() == expected
+    assert ('"P1 P""2,"' in expected) == (column is not None)
 
 
 # ---- a cohort shaped like the manuscript: 24 cases (19 SLE, 5 CLE), 38 controls ----

@@ -269,6 +269,21 @@ def test_the_study_tables_from_the_files_match_scipy(known_cohort, tmp_path):
     assert female.cells[0].values["n"] == 5 and female.cells[1].values["n"] == 6
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_study_reads_every_column_the_analysis_uses(stored, tmp_path, fmt):
+    """The study reads only the columns `analysis.columns` declares: one the analysis uses
+    but the declaration forgets would read as absent (and be footnoted as not exported)."""
+    from exports import study
+
+    out, _result = export(tmp_path, formats=[fmt])
+    data = study.read_directory(out)
+    tables = study.study_tables(data)
+
+    assert data.absent == set()
+    assert not [note for t in tables.values() for note in t.footnotes if "Not in the" in note]
+    assert tables["table1"].row("female_male").cells[0].values["female_n"] == 1
+
+
 def test_analysis_tables_command_writes_every_table_and_figure(known_cohort, tmp_path):
     from django.core.management import call_command
 
