@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import F, Model
+from django.utils import timezone
 
 from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
 from cohorts.models import CaseAssessment, ConfirmedDiscrepancy
@@ -20,15 +21,16 @@ from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
 from crf import completeness, snapshot
 from crf.models import CRF_MODELS, Case
 from crf.rows import CaseRows
+from registry.bulk import AnyOf, upsert_rows
+from registry.i18n import language_pinned
 
 UNKNOWN_CODE = "unknown"
 
 
 def confirmed_keys(case_ids: Iterable[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
-    for case_id, key in ConfirmedDiscrepancy.objects.filter(case_id__in=list(case_ids)).values_list(
-        "case_id", "key"
-    ):
+    confirmed = ConfirmedDiscrepancy.objects.filter(AnyOf(F("case"), list(case_ids)))
+    for case_id, key in confirmed.values_list("case_id", "key"):
         found.setdefault(case_id, set()).add(key)
     return found
 
@@ -67,32 +69,36 @@ def assessment_of(
     )
 
 
+# What a re-assessment replaces in the stored row (the row keeps its id).
+_RECOMPUTED = [
+    "eligibility",
+    "eligibility_version",
+    "verdict",
+    "discrepancies",
+    "quality_version",
+    "open_discrepancies",
+    "missing_fields",
+    "unknown_fields",
+    "evaluated_at",
+]
+
+
 def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
-    """Recompute and store the assessment of these cases (one upsert)."""
+    """Recompute and store the assessment of these cases (one upsert for them all: a batch
+    of 10,000 cases is one statement, whose values travel as one JSON parameter)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
-    found = {r.case.pk: discrepancies(r) for r in rows_list}
-    # Confirmations matter only where something is found (a batch of new cases: no query).
-    flagged = [pk for pk, items in found.items() if items]
-    confirmed = confirmed_keys(flagged) if flagged else {}
-    assessments = [
-        assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
-    ]
-    CaseAssessment.objects.bulk_create(
-        assessments,
-        update_conflicts=True,
-        unique_fields=["case"],
-        update_fields=[
-            "eligibility",
-            "eligibility_version",
-            "verdict",
-            "discrepancies",
-            "quality_version",
-            "open_discrepancies",
-            "missing_fields",
-            "unknown_fields",
-            "evaluated_at",
-        ],
-    )
+    with language_pinned():  # the engines' wording, for every case (registry.i18n)
+        found = {r.case.pk: discrepancies(r) for r in rows_list}
+        # Confirmations matter only where something is found (new cases: no query).
+        flagged = [pk for pk, items in found.items() if items]
+        confirmed = confirmed_keys(flagged) if flagged else {}
+        assessments = [
+            assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
+        ]
+    now = timezone.now()
+    for a in assessments:
+        a.evaluated_at = now
+    upsert_rows(CaseAssessment, assessments, unique=["case_id"], update=_RECOMPUTED)
     return assessments
 
 

@@ -46,7 +46,6 @@ from decimal import Decimal
 from typing import Any, Final
 
 from django.db.models import Model
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crf.codes import CleSubtype
@@ -62,6 +61,7 @@ from crf.models import (
 from crf.models.fields import MISSING_CODES
 from crf.rows import CaseRows
 from crf.validation import with_unit
+from registry.i18n import field_choice, field_label, gettext, model_name
 
 ELIGIBILITY_VERSION: Final = "Study eligibility 2025-09 (crf.md §10)"
 
@@ -182,7 +182,7 @@ def _display(row: Model, name: str, value: Any) -> str:
             return gettext("%(date)s (known to the year)") % {"date": f"{value:%Y}"}
         return value.isoformat()
     if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
+        return str(field_choice(type(row), name, value))
     unit = getattr(model_field, "unit", "")
     if unit and isinstance(value, int | float):
         return with_unit(value, unit)
@@ -192,13 +192,12 @@ def _display(row: Model, name: str, value: Any) -> str:
 def evidence_of(row: Model, name: str) -> Evidence:
     """The evidence record of `row.<name>` (a partial date displays what is known of it)."""
     value = getattr(row, name)
-    model_field = row._meta.get_field(name)
     return Evidence(
         model=row._meta.label,
         model_name=row._meta.model_name,
         pk=row.pk,
         field=name,
-        label=str(model_field.verbose_name),
+        label=field_label(type(row), name),
         value=_json_value(value),
         display=_display(row, name, value),
     )
@@ -380,7 +379,7 @@ def _no_row(code: str, model: type[Model], what: str) -> Criterion:
         code,
         UNKNOWN,
         gettext("%(section)s is not entered: enter it to evaluate %(what)s.")
-        % {"section": str(model._meta.verbose_name).capitalize(), "what": what},
+        % {"section": model_name(model).capitalize(), "what": what},
         sections=(_name(model),),
     )
 

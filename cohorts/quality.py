@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django.db.models import Model
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cohorts.eligibility import (
@@ -52,6 +51,7 @@ from crf.models import (
     SliccCriteria,
 )
 from crf.rows import CaseRows
+from registry.i18n import field_label, gettext
 
 QUALITY_VERSION: Final = "Cross-section data quality 2025-09"
 
@@ -148,7 +148,7 @@ def found(message: str, *refs: tuple[Model, str]) -> Found:
 
 
 def _label(row: Model, name: str) -> str:
-    text = str(row._meta.get_field(name).verbose_name)
+    text = field_label(type(row), name)
     return text[:1].upper() + text[1:]
 
 

@@ -30,12 +30,14 @@ from crf.codes import Group, Status
 from crf.copy import copy_rows
 from crf.models import CRF_MODELS, Case, CentralReview
 from crf.models.base import field as field_of
-from crf.models.base import manager, new_row, related
+from crf.models.base import new_row, related
 from crf.models.case import STATUSES_NEEDING_REASON, give_free_codes
 from crf.rows import CaseRows
 from crf.services import apply_data, cases_changed, reason_needed, target_row
 from crf.validation import Finding, validate
 from registry.audit import Source, audit_context
+from registry.bulk import AnyOf, update_rows
+from registry.gcpause import collector_paused
 
 
 @dataclass(eq=False)
@@ -132,14 +134,12 @@ class _Batch:
     def load_cases(self, reason: str) -> None:
         codes = {i.case.code if isinstance(i.case, Case) else i.case for i in self.items}
         codes = {c for c in codes if isinstance(c, str)}
-        visible = access.cases_visible(self.actor).filter(code__in=codes)
-        found = {
-            c.code: c for c in visible.select_for_update(of=("self",)).order_by("pk")
-        }  # locked in id order: two batches never deadlock
-        loaded = snapshot.load(c.pk for c in found.values())
-        self.by_code = {code: loaded[case.pk] for code, case in found.items()}
-        for code, rows in self.by_code.items():
-            rows.case = found[code]  # the locked instance (a dict: linear in the cases)
+        visible = access.cases_visible(self.actor).filter(AnyOf(F("code"), codes))
+        locked = visible.select_for_update(of=("self",)).order_by("pk")  # id order: two
+        found = dict(locked.values_list("code", "pk"))  # batches never deadlock
+        # Read after the lock: the snapshot's case rows are the locked cases as they stand.
+        loaded = snapshot.load(found.values())
+        self.by_code = {code: loaded[pk] for code, pk in found.items()}
         self.new_rows: dict[int, CaseRows] = {}
         self.reason = reason
 
@@ -225,7 +225,10 @@ class _Batch:
         except Http404 as exc:
             self.problem(index, Finding(None, str(exc), "error", "row.unknown"))
             return
-        before = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+        # What changes matters for an existing row only (a new row is copied whole).
+        new = row.pk is None
+        fields = () if new else row._meta.concrete_fields
+        before = {f.attname: getattr(row, f.attname) for f in fields}
         for f in apply_data(rows, row, data):
             self.problem(index, f)
         rows.put(row)
@@ -234,7 +237,7 @@ class _Batch:
         if isinstance(row, CentralReview) and not self._system():
             row.reviewed_by = self.actor.user
         changed = {a for a, v in before.items() if getattr(row, a) != v}
-        if row.pk is None or changed:
+        if new or changed:
             self.dirty[id(rows.case)][id(row)] = row
             self.changed_fields[id(row)] |= changed
         self.cases[id(rows.case)] = rows
@@ -269,62 +272,89 @@ class _Batch:
 
     def derive(self) -> None:
         for key, rows in self.cases.items():
-            for row, values in derive.changes(derive.derive_case(rows, self.findings)):
+            for row, values in derive.changes(
+                derive.derive_case(rows, self.findings, today=self.today)
+            ):
                 for name, value in values.items():
                     setattr(row, name, value)
                 self.dirty[key][id(row)] = row
                 self.changed_fields[id(row)] |= {field_of(type(row), n).attname for n in values}
 
     def write(self) -> tuple[dict[str, int], dict[str, int]]:
+        """New rows by COPY; changed rows by one UPDATE per model (`registry.bulk`), each
+        touched existing case's version bumped in its own row's UPDATE."""
         created: dict[str, int] = defaultdict(int)
         updated: dict[str, int] = defaultdict(int)
         now = timezone.now()
+        rows_by_model: dict[type[Model], list[Model]] = defaultdict(list)
+        for dirty in self.dirty.values():
+            for row in dirty.values():
+                rows_by_model[type(row)].append(row)
+        # New rows are copied with their derived values: they are never updated after.
+        new_by_model: dict[type[Model], list[Model]] = defaultdict(list)
+        old_by_model: dict[type[Model], list[Model]] = defaultdict(list)
+        for model, rows in rows_by_model.items():
+            for r in rows:
+                (new_by_model if r.pk is None else old_by_model)[model].append(r)
+        changed_cases = old_by_model.get(Case, [])
+        if changed_cases:
+            updated["Case"] = len(changed_cases)  # a case's own values (not only its version)
+        old_by_model[Case] = self._bumped_cases(changed_cases, now)
         give_free_codes(self.new_cases)
         copy_rows(Case, self.new_cases, now=now)
-        created_ids = {case.pk for case in self.new_cases}
         created["Case"] = len(self.new_cases)
-        rows_by_model: dict[type[Model], list[Model]] = defaultdict(list)
-        for rows in self.dirty.values():
-            for row in rows.values():
-                rows_by_model[type(row)].append(row)
         for model in WRITE_ORDER:
-            batch = rows_by_model.get(model, [])
-            new = [r for r in batch if r.pk is None]
-            old = [r for r in batch if r.pk is not None]
+            new = [] if model is Case else new_by_model.get(model, [])
+            old = old_by_model.get(model, [])
             if new:
                 copy_rows(model, new, now=now)
                 created[model.__name__] += len(new)
             if old:
-                names = _field_names(model, set().union(*(self.changed_fields[id(r)] for r in old)))
-                if any(f.name == "updated_at" for f in model._meta.fields):
+                for r in old:  # a link to a row copied above takes that row's new id
+                    r._prepare_related_fields_for_save(  # type: ignore[attr-defined]
+                        operation_name="batch_save"
+                    )
+                attnames = set().union(*(self.changed_fields[id(r)] for r in old))
+                if any(f.attname == "updated_at" for f in model._meta.concrete_fields):
                     for r in old:
                         r.updated_at = now  # type: ignore[attr-defined]
-                    names.add("updated_at")
-                fields = sorted(names)
+                    attnames.add("updated_at")
+                if model is Case:
+                    attnames.add("version")
+                fields = _attnames(model, attnames)
                 if fields:
-                    manager(model).bulk_update(old, fields, batch_size=1000)
-                    updated[model.__name__] += len(old)
-        touched = [
-            rows.case.pk
-            for key, rows in self.cases.items()
-            if self.dirty[key] and rows.case.pk not in created_ids
-        ]
-        if touched:
-            Case.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=now)
+                    update_rows(model, old, fields)
+                    if model is not Case:
+                        updated[model.__name__] += len(old)
         return dict(created), dict(updated)
 
+    def _bumped_cases(self, changed: list[Model], now: Any) -> list[Model]:
+        """The existing cases this batch writes to (each once), version bumped in memory:
+        they are locked since `load_cases`, so version + 1 is what the database holds + 1."""
+        touched: dict[int, Model] = {id(c): c for c in changed}
+        for key, rows in self.cases.items():
+            if self.dirty[key] and rows.case.pk is not None:
+                touched[id(rows.case)] = rows.case
+        for case in touched.values():
+            assert isinstance(case, Case)
+            case.version += 1
+            case.updated_at = now
+        return list(touched.values())
 
-def _field_names(model: type[Model], attnames: set[str]) -> set[str]:
-    """Field names (not attnames: `test`, not `test_id`) to bulk-update, never the key."""
-    fields: dict[str, Any] = {f.attname: f for f in model._meta.concrete_fields}
-    return {fields[a].name for a in attnames if a in fields and not fields[a].primary_key}
+
+def _attnames(model: type[Model], attnames: set[str]) -> list[str]:
+    """The concrete columns to update (by attname), never the key, in a stable order."""
+    known = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return [a for a in known if a in attnames]
 
 
 def _unacknowledged(f: Finding) -> Finding:
     return Finding(f.field, f.message, "error", f.rule)
 
 
-def _run(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool) -> _Batch:
+def _judged(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool) -> _Batch:
+    """The batch applied in memory and judged (`BatchInvalid` on any problem); the derived
+    values, which decide nothing, are left to the writer."""
     batch = _Batch(actor, items, acknowledge_all)
     batch.load_cases(reason)
     batch.apply()
@@ -332,7 +362,6 @@ def _run(actor: Actor, items: Sequence[Item], reason: str, acknowledge_all: bool
         batch.judge()
     if batch.problems:
         raise BatchInvalid(sorted(batch.problems, key=lambda p: p.index))
-    batch.derive()
     return batch
 
 
@@ -340,8 +369,8 @@ def batch_check(
     *, actor: Actor, items: Sequence[Item], reason: str = "", acknowledge_all: bool = False
 ) -> list[Problem]:
     """The warnings the batch would be saved with; `BatchInvalid` when it would be refused."""
-    with transaction.atomic():
-        batch = _run(actor, items, reason, acknowledge_all)
+    with transaction.atomic(), collector_paused():
+        batch = _judged(actor, items, reason, acknowledge_all)
         transaction.set_rollback(True)
     return batch.warnings
 
@@ -362,11 +391,13 @@ def batch_save(
         raise ValueError(f"Unknown audit source {source!r}.")
     if not actor.writes:
         raise PermissionDenied
-    batch = _run(actor, items, reason, acknowledge_all)
-    with audit_context(source=source, user=actor.user, reason=reason, **audit):
-        created, updated = batch.write()
-        rows = list(batch.cases.values())
-        cases_changed.send(sender=Case, rows=rows, actor=actor)
+    with collector_paused():
+        batch = _judged(actor, items, reason, acknowledge_all)
+        batch.derive()
+        with audit_context(source=source, user=actor.user, reason=reason, **audit):
+            created, updated = batch.write()
+            rows = list(batch.cases.values())
+            cases_changed.send(sender=Case, rows=rows, actor=actor)
     return BatchResult(rows, created, updated, batch.warnings)
 
 

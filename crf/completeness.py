@@ -42,6 +42,7 @@ class Gap:
         return str(field_of(self.model, self.field).verbose_name)
 
 
+@cache
 def requirement(model: type[Model]) -> Required:
     return getattr(model, "required", Required())
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Model
+from django.utils import timezone
 
 from crf import scores
 from crf.codes import (
@@ -82,12 +83,14 @@ THREE_VALUED = {
 
 
 def derive_case(
-    rows: CaseRows, findings: dict[int, list[Finding]] | None = None
+    rows: CaseRows, findings: dict[int, list[Finding]] | None = None, *, today: date | None = None
 ) -> list[tuple[Model, Derived]]:
     """(row, derived values) for every row of the case that has derived values, the case's
     completeness and outstanding warnings included. `findings` (by id() of the row) are the
-    validation findings of rows already judged; the others are judged here."""
-    out: list[tuple[Model, Derived]] = [(rows.case, case_summary(rows, findings or {}))]
+    validation findings of rows already judged; the others are judged here (as of `today`,
+    by default the local date)."""
+    summary = case_summary(rows, findings or {}, today=today)
+    out: list[tuple[Model, Derived]] = [(rows.case, summary)]
     identity = rows.one(Identity)
     demo = rows.one(Demographics)
     haem = rows.one(HaematologicalDisease)
@@ -127,13 +130,16 @@ def derive_case(
     return out
 
 
-def case_summary(rows: CaseRows, findings: dict[int, list[Finding]]) -> Derived:
+def case_summary(
+    rows: CaseRows, findings: dict[int, list[Finding]], *, today: date | None = None
+) -> Derived:
     """Completeness and the warnings the rules raise that nobody confirmed."""
     outstanding = 0
+    today = today or timezone.localdate()  # once a case, not once a row
     for row in rows.all_rows():
         judged = findings.get(id(row))
         if judged is None:
-            judged = validate(row, rows)
+            judged = validate(row, rows, today=today)
         confirmed = set(getattr(row, "acknowledged_warnings", None) or ())
         outstanding += len({f.rule for f in judged if not f.is_error} - confirmed)
     return {"completeness": completeness(rows), "open_warnings": outstanding}

@@ -49,7 +49,7 @@ def _statement() -> str:
     return f"SELECT to_jsonb(c), {columns} FROM {table} c WHERE c.id = ANY(%s)"
 
 
-def _instance(model: type[Model], data: dict[str, Any]) -> Model:
+def _instance(model: type[Model], data: dict[str, Any], alias: str | None = None) -> Model:
     fields = model._meta.concrete_fields
     values = []
     for f in fields:
@@ -58,7 +58,7 @@ def _instance(model: type[Model], data: dict[str, Any]) -> Model:
             continue
         raw = data[f.column]
         values.append(None if raw is None else _to_python(f, raw))
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+    return model.from_db(alias or connection.alias, [f.attname for f in fields], values)
 
 
 def _to_python(field: models.Field, raw: Any) -> Any:
@@ -109,14 +109,15 @@ def load(case_ids: Iterable[int]) -> dict[int, CaseRows]:
         return result
     models_in_order = [m for m in CRF_MODELS if m is not Case]
     sql = _statement()
+    alias = connection.alias  # read once: each read goes through the connection proxy
     with connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             cursor.execute(sql, [ids[start : start + CHUNK]])
             for case_json, *per_model in cursor.fetchall():
-                case = cast(Case, _instance(Case, _json(case_json)))
+                case = cast(Case, _instance(Case, _json(case_json), alias))
                 rows = CaseRows(case=case)
                 for model, items in zip(models_in_order, per_model, strict=True):
-                    instances = [_instance(model, item) for item in _json(items)]
+                    instances = [_instance(model, item, alias) for item in _json(items)]
                     if instances:
                         rows.rows[model] = _order(model, instances)
                 _link(rows)
@@ -148,4 +149,7 @@ def load_one(case: Case) -> CaseRows:
 
 def _json(value: Any) -> Any:
     # psycopg returns jsonb as Python objects already; a text value would need parsing.
+    # Most sections of most cases are empty: their '[]' needs no parser.
+    if value == "[]":
+        return []
     return json.loads(value) if isinstance(value, str) else value

@@ -4,11 +4,21 @@ Until a user chooses, the browser decides (Django's cookie, then Accept-Language
 made while signed in is saved on the user (`User.language`) and wins on every later request,
 on any browser. A choice made on the login page is kept in the session and saved on the
 user who then signs in (`remember_choice_at_login`), so the next pages stay in it.
+
+Also: `gettext`, `field_label`, `field_choice` and `model_name` memoised per language, for
+the engines that word their findings for every case of a batch.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import lru_cache
+from typing import Any
+
 from django.conf import settings
+from django.db.models import Model
 from django.http import HttpRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -58,3 +68,79 @@ class UserLocaleMiddleware(LocaleMiddleware):
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
+
+
+# ---- translations in hot loops ----
+#
+# The eligibility and data-quality engines word their findings for every case a batch
+# writes (10,000 cases in a few seconds); each Django lookup goes through the active
+# language's context-local, which costs more than the rule itself. These memoise the
+# result per language: the catalogues do not change while the process runs. (With
+# translations deactivated, Django answers in LANGUAGE_CODE's words: the message ids
+# themselves, since LANGUAGE_CODE is English, the language of the message ids.)
+
+_pinned = threading.local()
+
+
+@contextmanager
+def language_pinned() -> Iterator[None]:
+    """Read the active language once for a block of synchronous work that does not change
+    it (a batch's re-assessment): the helpers below then skip Django's context-local.
+    Outside such a block they read the active language on every call."""
+    outer = getattr(_pinned, "language", None)
+    _pinned.language = translation.get_language()
+    try:
+        yield
+    finally:
+        _pinned.language = outer
+
+
+def _language() -> str:
+    return getattr(_pinned, "language", None) or translation.get_language()
+
+
+def gettext(message: str) -> str:
+    """`django.utils.translation.gettext`, memoised per language."""
+    return _translated(_language(), message)
+
+
+def _in(language: str) -> AbstractContextManager[Any]:
+    """The language the memo's entry is for (when pinned, the active one may differ)."""
+    same = translation.get_language() == language
+    return nullcontext() if same else translation.override(language)
+
+
+@lru_cache(maxsize=4096)
+def _translated(language: str, message: str) -> str:
+    with _in(language):
+        return translation.gettext(message)
+
+
+def field_label(model: type[Model], name: str) -> str:
+    """`str(field.verbose_name)` in the active language, memoised."""
+    return _field_texts(_language(), model, name)[0]
+
+
+def field_choice(model: type[Model], name: str, code: Any) -> Any:
+    """The label of `code` among the field's choices (the code itself when it is not one),
+    in the active language, memoised: `dict(field.flatchoices).get(code, code)`."""
+    return _field_texts(_language(), model, name)[1].get(code, code)
+
+
+@lru_cache(maxsize=4096)
+def _field_texts(language: str, model: type[Model], name: str) -> tuple[str, dict[Any, str]]:
+    field = model._meta.get_field(name)
+    choices = getattr(field, "flatchoices", None) or ()
+    with _in(language):
+        return str(field.verbose_name), {code: str(label) for code, label in choices}
+
+
+def model_name(model: type[Model]) -> str:
+    """`str(model._meta.verbose_name)` in the active language, memoised."""
+    return _model_name(_language(), model)
+
+
+@lru_cache(maxsize=256)
+def _model_name(language: str, model: type[Model]) -> str:
+    with _in(language):
+        return str(model._meta.verbose_name)

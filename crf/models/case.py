@@ -5,10 +5,11 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from crf.codes import Group, Status
+from registry.bulk import AnyOf
 
 from .fields import (
     ALL_GROUPS,
@@ -41,7 +42,7 @@ def give_free_codes(cases: "Sequence[Case]") -> None:
     pending = list(cases)
     while pending:
         taken = set(
-            Case._base_manager.filter(code__in=[c.code for c in pending]).values_list(
+            Case._base_manager.filter(AnyOf(F("code"), [c.code for c in pending])).values_list(
                 "code", flat=True
             )
         )

@@ -44,6 +44,8 @@ from exports.imports.columns import (
 )
 from exports.imports.reader import Sheet, Unreadable, read
 from registry.audit import Source
+from registry.bulk import AnyOf
+from registry.gcpause import collector_paused
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,7 @@ class _Import:
         identities = {
             i.case_id: i
             for i in access.identities_visible(self.actor).filter(
-                case__in=[c for c in cases.values() if c is not None]
+                AnyOf(F("case"), [c.pk for c in cases.values() if c is not None])
             )
         }
         centres = sorted(self.actor.centre_ids)
@@ -320,10 +322,14 @@ class _Import:
         codes = {str(r.get(CASE_CODE) or "").strip() for _l, r in sheet.rows} - {""}
         local = {str(r.get(LOCAL_ID) or "").strip() for _l, r in sheet.rows} - {""}
         found: dict[tuple[str, str], Any] = {}
-        for case in access.cases_visible(self.actor).filter(code__in=codes):
+        cases = access.cases_visible(self.actor).filter(AnyOf(F("code"), codes))
+        for case in cases.only(*_CASE_READ):
             found[(CASE_CODE, case.code)] = case
-        identities = access.identities_visible(self.actor).filter(local_identifier__in=local)
-        for identity in identities.select_related("case"):
+        identities = access.identities_visible(self.actor).filter(
+            AnyOf(F("local_identifier"), local)
+        )
+        read = ("local_identifier", *(f"case__{name}" for name in _CASE_READ))
+        for identity in identities.select_related("case").only(*read):
             key = (LOCAL_ID, identity.local_identifier)
             found[key] = None if key in found else identity.case  # None: ambiguous
         return found
@@ -417,6 +423,10 @@ class _Import:
             return []
 
 
+# What the mapping reads of a case it resolves (the batch then loads the case whole).
+_CASE_READ = ("id", "code", "group", "consent", "consent_date")
+
+
 def _writable(model: type[Model]) -> dict[str, Field]:
     from crf.services import writable_fields
 
@@ -447,7 +457,7 @@ def _rows_held(model: type[Model], case_ids: list[int]) -> dict[str, list[Model]
     """The rows of `model` the cases already hold, by case code (one query)."""
     lookup = case_lookup(model)
     held: dict[str, list[Model]] = {}
-    rows = model._default_manager.filter(**{f"{lookup}__in": case_ids}).annotate(
+    rows = model._default_manager.filter(AnyOf(F(lookup), case_ids)).annotate(
         _case_code=F(f"{lookup}__code" if lookup != "pk" else "code")
     )
     for row in rows.order_by("pk"):
@@ -489,6 +499,7 @@ def _same(row: Model, data: dict[str, Any], fields: dict[str, Field]) -> bool:
     return True
 
 
+@collector_paused()  # the sheet's rows and cases live until the end (registry.gcpause)
 def check(
     *,
     actor: Actor,
@@ -509,6 +520,7 @@ def check(
     return run.report
 
 
+@collector_paused()
 def apply(
     *,
     actor: Actor,

@@ -378,3 +378,31 @@ def test_the_page_refuses_a_file_over_the_limit_before_reading_it(
     assert "report" not in page.context
     assert not Demographics.objects.exists()
     assert not any(settings.REGISTRY_IMPORT_ROOT.rglob("*"))  # nothing kept
+
+
+@pytest.mark.parametrize("section", ["demographics", "case"])
+def test_the_queries_of_a_dry_run_and_an_import_do_not_grow_with_the_rows(
+    investigator_a, centre_a, section
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    codes = sorted(many_cases(centre_a, 44).items())
+    counted = []
+    access.actor_for(investigator_a)  # the user's roles, read once and kept on the user
+    for chosen in (dict(codes[:4]), dict(codes[4:])):  # other patients: all rows change
+        wanted = len(chosen)
+        if section == "case":  # known patients, by code and by local identifier
+            rows = [{"case_code": c} if i % 2 else {"local_identifier": local}
+                    for i, (local, c) in enumerate(chosen.items())]  # fmt: skip
+            for row in rows:
+                row["consent"] = "yes"
+            data = demographics_csv(rows, header=CASE_HEADER)
+        else:
+            data = demographics_csv(sheet_rows(chosen))
+        with CaptureQueriesContext(connection) as queries:
+            dry = run(investigator_a, data, section=section, dry=True)
+            done = run(investigator_a, data, section=section, acknowledged=dry.warning_codes)
+        assert done.applied and done.updated + done.created == wanted, done.errors
+        counted.append(len(queries))
+    assert counted[0] == counted[1]

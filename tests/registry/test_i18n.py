@@ -296,3 +296,38 @@ def test_a_missing_case_is_not_found_in_french(client, investigator_a):
     assert response.status_code == 404
     assert "<h1>Page introuvable</h1>" in response.content.decode()
     assert "LE-ZZZZZZZ" not in response.content.decode()
+
+
+def test_memoised_translations_follow_the_active_language():
+    from crf.models import HaematologicalDisease
+    from registry import i18n
+
+    seen = {}
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            field = HaematologicalDisease._meta.get_field("disease")
+            assert i18n.gettext("not entered") == translation.gettext("not entered")
+            assert i18n.field_label(HaematologicalDisease, "disease") == str(field.verbose_name)
+            assert i18n.field_choice(HaematologicalDisease, "disease", "mds") == str(
+                dict(field.flatchoices)["mds"]
+            )
+            assert i18n.field_choice(HaematologicalDisease, "disease", "zzz") == "zzz"
+            verbose = str(HaematologicalDisease._meta.verbose_name)
+            assert i18n.model_name(HaematologicalDisease) == verbose
+            seen[language] = i18n.gettext("not entered")
+    assert seen == {"fr": "non saisi", "en": "not entered"}
+
+
+def test_a_pinned_language_is_the_one_active_on_entry():
+    from registry import i18n
+
+    before = translation.get_language()
+    with translation.override("fr"):
+        with i18n.language_pinned():
+            assert i18n.gettext("not entered") == "non saisi"
+            with i18n.language_pinned():  # nested
+                assert i18n.gettext("not entered") == "non saisi"
+            assert i18n.gettext("not entered") == "non saisi"
+        with translation.override("en"):  # unpinned again: the active language decides
+            assert i18n.gettext("not entered") == "not entered"
+    assert translation.get_language() == before

@@ -73,22 +73,31 @@ def physical_bounds(ctx: Context) -> Iterator[Finding]:
 def related_rows_in_case(ctx: Context) -> Iterator[Finding]:
     """A link to another row (NGS test → biopsy, response → SLEDAI-2K, adverse event →
     treatment) must point at a row of the same case."""
-    own_link = link_to_case(ctx.model)
-    for field in ctx.model._meta.concrete_fields:
-        if field.name == own_link or not field.is_relation:
-            continue
-        related = related_model(ctx.model, field.name)
-        if link_to_case(related) != "case":
-            continue
-        target = getattr(ctx.row, field.name, None)
+    for name, related in _links_to_rows(ctx.model):
+        target = getattr(ctx.row, name, None)
         if target is not None and all(target is not r for r in ctx.rows.many(related)):
             yield ctx.error(
-                field.name,
+                name,
                 "link.other_case",
                 _(
                     "{label} is not one of this case's rows: choose one of this case's {rows}."
-                ).format(label=ctx.label(field.name), rows=related._meta.verbose_name_plural),
+                ).format(label=ctx.label(name), rows=related._meta.verbose_name_plural),
             )
+
+
+@cache
+def _links_to_rows(model: type[Model]) -> tuple[tuple[str, type[Model]], ...]:
+    """(field, model) of the model's links to rows of a case, not to its own parent (the
+    rule runs for every row of a batch: the fields are sorted out once a model)."""
+    own_link = link_to_case(model)
+    links = []
+    for field in model._meta.concrete_fields:
+        if field.name == own_link or not field.is_relation:
+            continue
+        related = related_model(model, field.name)
+        if link_to_case(related) == "case":
+            links.append((field.name, related))
+    return tuple(links)
 
 
 @cache
