@@ -1,9 +1,20 @@
 """Shared fixtures: two centres and one user per role, the investigators one per centre."""
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from registry.models import Role
 from tests.factories import CaseFactory, CentreFactory, IdentityFactory, user_with_role
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a French request activates French for its
+    thread (LocaleMiddleware), which must not leak into the next test's messages."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
