@@ -178,6 +178,23 @@ class IndexDate:
     approximate: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CellRule:
+    """What a column's cell is made of, as data (the SQL compiler, `exports.sql_export`,
+    reads it; the Python `Deidentifier` runs the plan's cells, built beside it).
+
+    `op`: "export_id", "centre", "text" (empty is not entered), "number", "raw", "row_id",
+    "parent_row_id" (`table`: the numbered table), "age", "age_decade", "year",
+    "interval_days", "interval_approx" (`at`: the date, then its precision or -1), or
+    "variable" (`variable`: an `extensions.CaseVariable` over `at`).
+    """
+
+    op: str
+    at: tuple[int, ...]
+    table: str = ""
+    variable: extensions.CaseVariable | None = None
+
+
 @dataclass(frozen=True)
 class TablePlan:
     """One exported table: what to select, and what each output column is made of."""
@@ -190,6 +207,7 @@ class TablePlan:
     decisions: tuple[FieldDecision, ...]
     _cells: tuple[Callable, ...] = field(repr=False, compare=False)
     _context: tuple[int, int, int, int, int] = field(repr=False, compare=False)
+    rules: tuple[CellRule, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -300,6 +318,7 @@ class _Builder:
         self.sources: list[str] = []
         self.columns: list[ColumnSpec] = []
         self.cells: list[Callable] = []
+        self.rules: list[CellRule] = []
         self.decisions: list[FieldDecision] = []
         # Every row carries its case code and the two diagnosis dates (for the index date).
         to_case = "" if wide else case_lookup(model) + "__"
@@ -316,9 +335,10 @@ class _Builder:
             self.sources.append(lookup)
         return self.sources.index(lookup)
 
-    def add(self, column: ColumnSpec, cell: Callable) -> str:
+    def add(self, column: ColumnSpec, cell: Callable, rule: CellRule) -> str:
         self.columns.append(column)
         self.cells.append(cell)
+        self.rules.append(rule)
         return column.name
 
     def decide(self, code: str, treatment: str, names: Sequence[str], reason: str = "") -> None:
@@ -338,6 +358,7 @@ class _Builder:
             decisions=tuple(self.decisions),
             _cells=tuple(self.cells),
             _context=self.context,  # type: ignore[arg-type]
+            rules=tuple(self.rules),
         )
 
 
@@ -350,6 +371,7 @@ def _build(
     builder.add(
         ColumnSpec(EXPORT_ID, _("export identifier (pseudonym)"), TEXT, treatment="export_id"),
         lambda row, ctx: ctx[0],
+        CellRule("export_id", (builder.context[0],)),
     )
     by_table = {m._meta.model_name: m for m in table_models}
     for entry in entries:
@@ -376,7 +398,8 @@ def _plan_case_variable(
     def cell(row, ctx):
         return variable.value(*(row[i] for i in at))
 
-    b.decide(variable.code, treatment, [b.add(column, cell)])
+    rule = CellRule("variable", tuple(at), variable=variable)
+    b.decide(variable.code, treatment, [b.add(column, cell, rule)])
 
 
 def _check_allowed_free_text(profile: Profile, entries: list[DictionaryEntry]) -> None:
@@ -426,11 +449,14 @@ def _plan_field(b: _Builder, model: type[models.Model], entry: DictionaryEntry) 
     column = _kept_column(b, model, f, entry, name, label, treatment, common)
     if column.kind in (TEXT, CODE):
         cell = lambda row, ctx, i=i: row[i] or None  # noqa: E731 - "" is "not entered"
+        op = "text"
     elif column.kind == NUMBER:
         cell = lambda row, ctx, i=i: None if row[i] is None else float(row[i])  # noqa: E731
+        op = "number"
     else:
         cell = lambda row, ctx, i=i: row[i]  # noqa: E731
-    b.decide(entry.code, treatment, [b.add(column, cell)])
+        op = "raw"
+    b.decide(entry.code, treatment, [b.add(column, cell, CellRule(op, (i,)))])
 
 
 def _kept_column(b, model, f, entry, name, label, treatment, common) -> ColumnSpec:
@@ -469,7 +495,8 @@ def _plan_key(b: _Builder, model, f: models.Field, entry: DictionaryEntry) -> No
         column = ColumnSpec(
             wide_name(model, f), _("centre"), TEXT, source=entry.code, treatment="centre"
         )
-        return b.decide(entry.code, "centre", [b.add(column, lambda row, ctx: row[i])])
+        rule = CellRule("centre", (i,))
+        return b.decide(entry.code, "centre", [b.add(column, lambda row, ctx: row[i], rule)])
     if entry.code in ("case.id", "case.code"):
         return b.drop(entry.code, _("replaced by export_id"))
     if not f.primary_key and f.related_model is Case:
@@ -479,7 +506,8 @@ def _plan_key(b: _Builder, model, f: models.Field, entry: DictionaryEntry) -> No
         table = export_prefix(model)
         column = ColumnSpec(ROW_ID, _("row number"), INTEGER, source=entry.code, treatment="row_id")
         cell = lambda row, ctx: ctx[2].number(table, row[i])  # noqa: E731
-        return b.decide(entry.code, "row_id", [b.add(column, cell)])
+        rule = CellRule("row_id", (i,), table=table)
+        return b.decide(entry.code, "row_id", [b.add(column, cell, rule)])
     target = f.related_model
     parent = export_prefix(target)
     column = ColumnSpec(
@@ -490,7 +518,8 @@ def _plan_key(b: _Builder, model, f: models.Field, entry: DictionaryEntry) -> No
         treatment="parent_row_id",
     )
     cell = lambda row, ctx: ctx[2].number(parent, row[i])  # noqa: E731
-    b.decide(entry.code, "parent_row_id", [b.add(column, cell)])
+    rule = CellRule("parent_row_id", (i,), table=parent)
+    b.decide(entry.code, "parent_row_id", [b.add(column, cell, rule)])
 
 
 def _plan_age(b: _Builder, entry, name: str, label: str, lookup: str, common: dict) -> None:
@@ -500,7 +529,8 @@ def _plan_age(b: _Builder, entry, name: str, label: str, lookup: str, common: di
         bands = tuple((band, band) for band in AGE_BANDS)
         column = ColumnSpec(name, label, CODE, value_labels=bands, treatment="age_decade", **common)
         cell = lambda row, ctx: age_decade(row[i])  # noqa: E731
-        return b.decide(entry.code, "age_decade", [b.add(column, cell)])
+        rule = CellRule("age_decade", (i,))
+        return b.decide(entry.code, "age_decade", [b.add(column, cell, rule)])
     column = ColumnSpec(
         name,
         label,
@@ -510,7 +540,8 @@ def _plan_age(b: _Builder, entry, name: str, label: str, lookup: str, common: di
         treatment="age",
         **common,
     )
-    b.decide(entry.code, "age", [b.add(column, lambda row, ctx: top_code_age(row[i]))])
+    cell = lambda row, ctx: top_code_age(row[i])  # noqa: E731
+    b.decide(entry.code, "age", [b.add(column, cell, CellRule("age", (i,)))])
 
 
 def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str) -> None:
@@ -520,7 +551,7 @@ def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str)
         year_label = _("%(label)s (year)") % {"label": label}
         column = ColumnSpec(name, year_label, INTEGER, treatment="year", **common)
         cell = lambda row, ctx: None if row[i] is None else row[i].year  # noqa: E731
-        return b.decide(entry.code, "year", [b.add(column, cell)])
+        return b.decide(entry.code, "year", [b.add(column, cell, CellRule("year", (i,)))])
     p = b.source(f"{lookup}_precision") if getattr(f, "partial", False) else None
 
     def interval(row, ctx):
@@ -541,9 +572,10 @@ def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str)
         treatment="approx",
         **common,
     )
+    at = (i, -1 if p is None else p)
     names = [
-        b.add(days, lambda row, ctx: interval(row, ctx)[0]),
-        b.add(approx, lambda row, ctx: interval(row, ctx)[1]),
+        b.add(days, lambda row, ctx: interval(row, ctx)[0], CellRule("interval_days", at)),
+        b.add(approx, lambda row, ctx: interval(row, ctx)[1], CellRule("interval_approx", at)),
     ]
     b.decide(entry.code, "interval", names)
 
@@ -682,6 +714,30 @@ def reidentification_report(
     at_risk = sorted(i for key, ids in members.items() if sizes[key] < threshold for i in ids)
     return ReidentificationReport(
         k=min(sizes.values(), default=0), threshold=threshold, groups=groups, at_risk=tuple(at_risk)
+    )
+
+
+def report_from_groups(
+    groups: Iterable[tuple[tuple[str | None, str | None, str | None], int, Sequence[str] | None]],
+    *,
+    threshold: int,
+) -> ReidentificationReport:
+    """The report from groups already counted (the SQL path's GROUP BY): each group's key
+    (sex, age band, centre), size, and its export ids when it is under the threshold."""
+    if threshold < 1:
+        raise ValueError(_("The k threshold must be at least 1 (got %(k)s).") % {"k": threshold})
+    sizes: dict[tuple, int] = {}
+    at_risk: list[str] = []
+    for key, size, ids in groups:
+        sizes[key] = size
+        if size < threshold:
+            at_risk.extend(ids or ())
+    ordered = tuple(sorted(sizes.items(), key=lambda item: tuple(v or "" for v in item[0])))
+    return ReidentificationReport(
+        k=min(sizes.values(), default=0),
+        threshold=threshold,
+        groups=ordered,
+        at_risk=tuple(sorted(at_risk)),
     )
 
 

@@ -1,0 +1,274 @@
+"""Table plans compiled to SQL: the de-identification done by PostgreSQL, for the current data.
+
+`SqlExport(plans, pseudonyms).select(plan, target)` gives one SELECT per table plan whose
+rows are the plan's export rows, in the export's order (case code, then the row's id), ready
+for `COPY (…) TO STDOUT (FORMAT csv, HEADER)`:
+
+- `target="csv"`: every cell already as the CSV writer (`exports.formats.csv_file`) spells it
+  (booleans `true`/`false`, floats as Python's `repr`, the top-coded age "90+", text cells
+  neutralised against spreadsheet formulas), so PostgreSQL's CSV is the file;
+- `target="arrow"`: the values the Parquet writer stores (the top-coded age as 90, text as
+  recorded), for `pyarrow.csv` to read with the Parquet schema's types.
+
+What each column is made of comes from the plan's `CellRule`s (exports.deid), the same plan
+the Python `Deidentifier` runs, and the two paths are tested to write the same bytes. The
+pseudonyms are computed in Python (the key never reaches the database) and passed as one
+jsonb parameter, looked up by case code. Row numbers follow `deid.RowNumbering`: a table's
+rows are numbered in the order the export first meets them (a child table written before
+its parent meets the parent's rows first), so numbering a parent table here orders its
+"meetings" by (table order, case code, row id) and keeps each row's first one.
+
+The application role runs these (no temporary table, no function of our own): a plain
+SELECT over the tables, built from the same querysets as `exports.sources.CurrentData`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import F
+
+from crf.codes import DatePrecision
+from exports import deid
+from exports.formats.columns import BOOLEAN, CODE, INTEGER, NUMBER, TEXT, ColumnSpec
+
+CSV, ARROW = "csv", "arrow"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as exports.formats.columns.neutralise
+_ORDER_KEY = "export_order_pk"
+_PSEUDONYMS = "%%PSEUDONYMS%%"  # where the pseudonyms' parameter goes
+
+
+class NotCompilable(ValueError):
+    """A plan holds a column SQL cannot produce (a case variable without an SQL form): the
+    pipeline exports that table through Python."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: tuple
+
+
+def compilable(plan: deid.TablePlan) -> bool:
+    return len(plan.rules) == len(plan.columns) and all(
+        rule.op != "variable" or (rule.variable is not None and rule.variable.sql is not None)
+        for rule in plan.rules
+    )
+
+
+class SqlExport:
+    """The SELECTs of one export's tables. `pseudonyms_literal`: a JSON object {case code:
+    export id} of every exported case; `queryset(plan)`: a plan's rows (CurrentData's)."""
+
+    def __init__(self, plans: Sequence[deid.TablePlan], pseudonyms_literal: str, queryset):
+        self.plans = list(plans)
+        self.pseudonyms = pseudonyms_literal
+        self.queryset = queryset
+        self._position = {plan.name: i for i, plan in enumerate(self.plans)}
+
+    # ---- the rows of a plan, as Django selects them ----
+
+    def _inner(self, plan: deid.TablePlan, lookups: Sequence[str]) -> tuple[str, tuple]:
+        """SELECT of `lookups` then the row's id, for the plan's rows (withdrawn cases left
+        out), unordered."""
+        qs = self.queryset(plan).order_by().annotate(**{_ORDER_KEY: F("pk")})
+        sql, params = qs.values_list(*lookups, _ORDER_KEY).query.sql_with_params()
+        return sql, tuple(params)
+
+    def _code_lookup(self, plan: deid.TablePlan) -> str:
+        return plan.sources[plan._context[0]]
+
+    # ---- row numbers ----
+
+    def _meetings(self, table: str) -> list[tuple[int, deid.TablePlan, int]]:
+        """(position, plan, source index of the key) of every plan, up to the table's own,
+        that numbers rows of `table`, in the export's order."""
+        own = self._position.get(table)
+        found = []
+        for plan in self.plans:
+            position = self._position[plan.name]
+            if own is not None and position > own:
+                break
+            for rule in plan.rules:
+                if rule.op in ("row_id", "parent_row_id") and rule.table == table:
+                    found.append((position, plan, rule.at[0]))
+        return found
+
+    def numbering(self, table: str) -> tuple[str, tuple]:
+        """SELECT key, n: the row number of each row of `table`, as `deid.RowNumbering`
+        gives it (first meeting first)."""
+        parts, params = [], []
+        for position, plan, at in self._meetings(table):
+            sql, more = self._inner(plan, [plan.sources[at], self._code_lookup(plan)])
+            parts.append(
+                f"SELECT m.key, {position} AS position, m.code, m.pk FROM ({sql}) "
+                f"AS m(key, code, pk) WHERE m.key IS NOT NULL"
+            )
+            params.extend(more)
+        union = " UNION ALL ".join(parts)
+        sql = (
+            "SELECT f.key, row_number() OVER (ORDER BY f.position, f.code, f.pk) AS n FROM ("
+            f"SELECT DISTINCT ON (u.key) u.key, u.position, u.code, u.pk FROM ({union}) AS u "
+            "ORDER BY u.key, u.position, u.code, u.pk) AS f"
+        )
+        return sql, tuple(params)
+
+    def _numbered_in_own_order(self, table: str) -> bool:
+        """No earlier table meets `table`'s rows: its numbers are its own order."""
+        return all(plan.name == table for _p, plan, _at in self._meetings(table))
+
+    # ---- the SELECT ----
+
+    def select(self, plan: deid.TablePlan, target: str, names: Sequence[str] = ()) -> Statement:
+        """The export rows of `plan` (only the columns `names`, when given), in order."""
+        if not compilable(plan):
+            raise NotCompilable(plan.name)
+        columns = [
+            (column, rule)
+            for column, rule in zip(plan.columns, plan.rules, strict=True)
+            if not names or column.name in names
+        ]
+        source = [f"c{i}" for i in range(len(plan.sources))]
+        inner, inner_params = self._inner(plan, plan.sources)
+        code, le, le_p, mds, mds_p = (f"s.{source[i]}" for i in plan._context)
+        le_first = f"({le} IS NOT NULL AND ({mds} IS NULL OR {le} <= {mds}))"
+        extra = [
+            f"CASE WHEN {le_first} THEN {le} ELSE {mds} END AS idx",
+            f"CASE WHEN {le_first} THEN {_partial(le_p)} ELSE {_partial(mds_p)} END AS idx_approx",
+            f"row_number() OVER (ORDER BY {code}, s.k) AS rn",
+        ]
+        numbers: dict[int, str] = {}  # column position -> its number in the middle query
+        joins, join_params = [], []
+        for position, (_column, rule) in enumerate(columns):
+            if rule.op == "row_id" and self._numbered_in_own_order(rule.table):
+                numbers[position] = "s.rn"
+            elif rule.op in ("row_id", "parent_row_id"):
+                alias = f"n{len(joins)}"
+                number_sql, more = self.numbering(rule.table)
+                joins.append(
+                    f"LEFT JOIN ({number_sql}) AS {alias} ON {alias}.key = s.{source[rule.at[0]]}"
+                )
+                join_params.extend(more)
+                extra.append(f"{alias}.n AS {alias}")
+                numbers[position] = f"s.{alias}"
+        middle = (
+            f"SELECT s.*, {', '.join(extra)} FROM ({inner}) AS s({', '.join(source)}, k) "
+            f"{' '.join(joins)} ORDER BY {code}, s.k"
+        )
+        cells = [
+            f"{numbers.get(i) or _cell(column, rule, source, target)} AS {column.name}"
+            for i, (column, rule) in enumerate(columns)
+        ]
+        sql = f"SELECT {', '.join(cells)} FROM ({middle}) AS s ORDER BY {code}, s.k"
+        # The cells come first in the text: the pseudonyms' parameter, if any, leads.
+        lead = (self.pseudonyms,) * sql.count(_PSEUDONYMS)
+        return Statement(sql.replace(_PSEUDONYMS, "%s"), (*lead, *inner_params, *join_params))
+
+    def k_groups(self, plan: deid.TablePlan, threshold: int, *, sex: str, age: str,
+                 centre: str) -> Statement:  # fmt: skip
+        """Rows (sex, age band, centre, size, export ids of a group under `threshold` else
+        NULL): the re-identification report's groups over the wide table as exported."""
+        present = set(plan.column_names)
+        rows = self.select(plan, ARROW, [deid.EXPORT_ID, sex, age, centre])
+        sex_sql = f"NULLIF(w.{sex}::text, '')" if sex in present else "NULL::text"
+        centre_sql = f"NULLIF(w.{centre}::text, '')" if centre in present else "NULL::text"
+        age_sql = _band(f"w.{age}", plan, age) if age in present else "NULL::text"
+        sql = (
+            f"SELECT {sex_sql}, {age_sql}, {centre_sql}, count(*), "
+            f"CASE WHEN count(*) < %s THEN array_agg(w.{deid.EXPORT_ID}) END "
+            f"FROM ({rows.sql}) AS w GROUP BY 1, 2, 3"
+        )
+        return Statement(sql, (threshold, *rows.params))
+
+
+# ---- cells ----
+
+
+def _partial(precision: str) -> str:
+    """SQL twin of deid._is_partial: a precision coarser than the day."""
+    return f"(COALESCE({precision}, '') NOT IN ('', '{DatePrecision.DAY.value}'))"
+
+
+def _cell(column: ColumnSpec, rule: deid.CellRule, source: list[str], target: str) -> str:
+    """The SQL of one exported cell over the middle query's columns (`s.c<i>`)."""
+    at = [f"s.{source[i]}" if i >= 0 else "NULL" for i in rule.at]
+    op = rule.op
+    if op == "export_id":
+        return f"({_PSEUDONYMS}::jsonb ->> {at[0]})"
+    if op == "centre":
+        return _text(at[0], target)
+    if op == "text":
+        return _text(f"NULLIF({at[0]}, '')", target)
+    if op == "number":
+        return _number(at[0], target)
+    if op == "raw":
+        return _typed(at[0], column, target)
+    if op == "age":
+        top = deid.AGE_TOP_CODE
+        if target == CSV:
+            return f"CASE WHEN {at[0]} >= {top} THEN '{deid.AGE_TOP_LABEL}' ELSE {at[0]}::text END"
+        return f"CASE WHEN {at[0]} >= {top} THEN {top} ELSE {at[0]} END"  # LEAST skips NULL
+    if op == "age_decade":
+        return _band(at[0], None, "")
+    if op == "year":
+        return f"EXTRACT(YEAR FROM {at[0]})::integer"
+    if op == "interval_days":
+        return f"({at[0]} - s.idx)"
+    if op == "interval_approx":
+        approx = f"({_partial(at[1])} OR s.idx_approx)"
+        return (
+            f"CASE WHEN {at[0]} IS NULL OR s.idx IS NULL THEN NULL "
+            f"WHEN {approx} THEN 'true' ELSE 'false' END"
+        )
+    if op == "variable" and rule.variable is not None and rule.variable.sql is not None:
+        return _typed(rule.variable.sql(*at), column, target)
+    raise NotCompilable(f"{column.name}: {op}")
+
+
+def _typed(value: str, column: ColumnSpec, target: str) -> str:
+    if column.kind == BOOLEAN:
+        return f"CASE WHEN {value} THEN 'true' WHEN NOT {value} THEN 'false' END"
+    if column.kind == NUMBER:
+        return _number(value, target)
+    if column.kind in (TEXT, CODE):
+        return _text(value, target)
+    if column.kind == INTEGER:
+        return value
+    raise NotCompilable(column.name)
+
+
+def _text(value: str, target: str) -> str:
+    """CSV: a leading quote before text a spreadsheet would run as a formula."""
+    if target != CSV:
+        return value
+    starts = ", ".join("E'\\t'" if c == "\t" else "E'\\r'" if c == "\r" else f"'{c}'" for c in
+                       _FORMULA_START)  # fmt: skip
+    return f"CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END"
+
+
+def _number(value: str, target: str) -> str:
+    """CSV: a float8 as Python's repr writes it: PostgreSQL's shortest exact digits, with
+    ".0" after a whole number (nan / inf spelled as Python does). Whole numbers from 1e15 to
+    1e16 would differ (PostgreSQL switches to an exponent sooner); no CRF value comes near."""
+    if target != CSV:
+        return value
+    return (
+        f"CASE WHEN {value} = trunc({value}) AND abs({value}) < 1e15 THEN {value}::text || '.0' "
+        f"WHEN {value} = 'NaN'::float8 THEN 'nan' WHEN {value} = 'Infinity'::float8 THEN 'inf' "
+        f"WHEN {value} = '-Infinity'::float8 THEN '-inf' ELSE {value}::text END"
+    )
+
+
+def _band(value: str, plan: deid.TablePlan | None, name: str) -> str:
+    """The 10-year band of an age in years (deid.age_decade); a band label stays as it is."""
+    if plan is not None:
+        column = next(c for c in plan.columns if c.name == name)
+        if column.kind == CODE:  # already a band
+            return value
+    top = deid.AGE_TOP_CODE
+    low = f"(({value}) / 10 * 10)"
+    return (
+        f"CASE WHEN {value} IS NULL THEN NULL WHEN {value} >= {top} THEN '{deid.AGE_TOP_LABEL}' "
+        f"ELSE {low}::text || '-' || ({low} + 10)::text END"
+    )
