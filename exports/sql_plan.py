@@ -239,20 +239,22 @@ def _typed(value: str, column: ColumnSpec, target: str) -> str:
 
 
 def _text(value: str, target: str) -> str:
-    """CSV: a leading quote before text a spreadsheet would run as a formula."""
+    """CSV: a leading quote before text a spreadsheet would run as a formula (the first
+    character compared by its code: no substring is built)."""
     if target != CSV:
         return value
-    starts = ", ".join("E'\\t'" if c == "\t" else "E'\\r'" if c == "\r" else f"'{c}'" for c in
-                       _FORMULA_START)  # fmt: skip
-    return f"CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END"
+    starts = ", ".join(str(ord(c)) for c in _FORMULA_START)
+    return f"CASE WHEN ascii({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END"
 
 
 def _number(value: str, target: str) -> str:
-    """CSV: a float8 as Python's repr writes it: PostgreSQL's shortest exact digits, with
-    ".0" after a whole number (nan / inf spelled as Python does). Whole numbers from 1e15 to
-    1e16 would differ (PostgreSQL switches to an exponent sooner); no CRF value comes near."""
-    if target != CSV:
-        return value
+    return csv_float(value) if target == CSV else value
+
+
+def csv_float(value: str) -> str:
+    """A float8 as Python's repr writes it: PostgreSQL's shortest exact digits, with ".0"
+    after a whole number (nan / inf spelled as Python does). Whole numbers from 1e15 to 1e16
+    would differ (PostgreSQL switches to an exponent sooner); no CRF value comes near."""
     return (
         f"CASE WHEN {value} = trunc({value}) AND abs({value}) < 1e15 THEN {value}::text || '.0' "
         f"WHEN {value} = 'NaN'::float8 THEN 'nan' WHEN {value} = 'Infinity'::float8 THEN 'inf' "
