@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -28,6 +29,26 @@ from exports.sql_plan import Statement
 WRITE_BLOCK = 1 << 20  # bytes gathered before each write to the file
 READ_BLOCK = 1 << 20  # bytes pyarrow parses at a time
 Tick = Callable[[int], None]  # rows written so far
+# For the export's queries only (restored after): no JIT, whose compilation of a SELECT of
+# 170 expressions costs more than it saves on one pass; sorts and hashes in memory.
+QUERY_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+
+
+@contextmanager
+def query_settings(cursor) -> Iterator[None]:
+    """QUERY_SETTINGS for the current transaction, the previous values given back after (an
+    error rolls them back with the transaction or savepoint)."""
+    names = list(QUERY_SETTINGS)
+    cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+    before = dict(zip(names, cursor.fetchone(), strict=True))
+    _set(cursor, QUERY_SETTINGS)
+    yield
+    _set(cursor, before)
+
+
+def _set(cursor, values: dict[str, str]) -> None:
+    pairs = [item for pair in values.items() for item in pair]
+    cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(values)), pairs)
 
 
 def copy_statement(statement: Statement) -> str:

@@ -35,6 +35,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _json_text
 from pathlib import Path
@@ -142,8 +143,10 @@ def run_export(
     k_rows: list[tuple] = []
     report_progress = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix="registry-export-") as work:
-        with source.snapshot():
+        with source.snapshot(), ExitStack() as stack:
             sql = _sql_export(source, plans, key, profile) if use_sql else None
+            if sql is not None:
+                stack.enter_context(copy_export.query_settings(connection.connection.cursor()))
             wide = plans[0]
             report = None
             if sql is not None and sql_plan.compilable(wide):

@@ -98,8 +98,17 @@ class SqlExport:
     def numbering(self, table: str) -> tuple[str, tuple]:
         """SELECT key, n: the row number of each row of `table`, as `deid.RowNumbering`
         gives it (first meeting first)."""
+        meetings = self._meetings(table)
+        if len(meetings) == 1:  # only its own rows: its own order
+            _position, plan, at = meetings[0]
+            sql, more = self._inner(plan, [plan.sources[at], self._code_lookup(plan)])
+            return (
+                "SELECT m.key, row_number() OVER (ORDER BY m.code, m.pk) AS n "
+                f"FROM ({sql}) AS m(key, code, pk)",
+                more,
+            )
         parts, params = [], []
-        for position, plan, at in self._meetings(table):
+        for position, plan, at in meetings:
             sql, more = self._inner(plan, [plan.sources[at], self._code_lookup(plan)])
             parts.append(
                 f"SELECT m.key, {position} AS position, m.code, m.pk FROM ({sql}) "
@@ -129,15 +138,24 @@ class SqlExport:
             for column, rule in zip(plan.columns, plan.rules, strict=True)
             if not names or column.name in names
         ]
+        # Only the lookups these columns read (Django then joins only their tables); the
+        # index date's four when a date becomes an interval.
+        needed = {plan._context[0]} | {i for _c, rule in columns for i in rule.at if i >= 0}
+        intervals = any(rule.op.startswith("interval_") for _c, rule in columns)
+        if intervals:
+            needed |= set(plan._context[1:])
+        read = sorted(needed)
         source = [f"c{i}" for i in range(len(plan.sources))]
-        inner, inner_params = self._inner(plan, plan.sources)
+        inner, inner_params = self._inner(plan, [plan.sources[i] for i in read])
         code, le, le_p, mds, mds_p = (f"s.{source[i]}" for i in plan._context)
-        le_first = f"({le} IS NOT NULL AND ({mds} IS NULL OR {le} <= {mds}))"
-        extra = [
-            f"CASE WHEN {le_first} THEN {le} ELSE {mds} END AS idx",
-            f"CASE WHEN {le_first} THEN {_partial(le_p)} ELSE {_partial(mds_p)} END AS idx_approx",
-            f"row_number() OVER (ORDER BY {code}, s.k) AS rn",
-        ]
+        extra = [f"row_number() OVER (ORDER BY {code}, s.k) AS rn"]
+        if intervals:
+            le_first = f"({le} IS NOT NULL AND ({mds} IS NULL OR {le} <= {mds}))"
+            extra += [
+                f"CASE WHEN {le_first} THEN {le} ELSE {mds} END AS idx",
+                f"CASE WHEN {le_first} THEN {_partial(le_p)} ELSE {_partial(mds_p)} END "
+                "AS idx_approx",
+            ]
         numbers: dict[int, str] = {}  # column position -> its number in the middle query
         joins, join_params = [], []
         for position, (_column, rule) in enumerate(columns):
@@ -152,8 +170,9 @@ class SqlExport:
                 join_params.extend(more)
                 extra.append(f"{alias}.n AS {alias}")
                 numbers[position] = f"s.{alias}"
+        aliases = ", ".join(source[i] for i in read)
         middle = (
-            f"SELECT s.*, {', '.join(extra)} FROM ({inner}) AS s({', '.join(source)}, k) "
+            f"SELECT s.*, {', '.join(extra)} FROM ({inner}) AS s({aliases}, k) "
             f"{' '.join(joins)} ORDER BY {code}, s.k"
         )
         cells = [
@@ -199,7 +218,7 @@ def _cell(column: ColumnSpec, rule: deid.CellRule, source: list[str], target: st
     if op == "centre":
         return _text(at[0], target)
     if op == "text":
-        return _text(f"NULLIF({at[0]}, '')", target)
+        return _text(at[0], target, empty_is_null=True)
     if op == "number":
         return _number(at[0], target)
     if op == "raw":
@@ -238,13 +257,20 @@ def _typed(value: str, column: ColumnSpec, target: str) -> str:
     raise NotCompilable(column.name)
 
 
-def _text(value: str, target: str) -> str:
+def _text(value: str, target: str, *, empty_is_null: bool = False) -> str:
     """CSV: a leading quote before text a spreadsheet would run as a formula (the first
     character compared by its code: no substring is built)."""
+    plain = f"NULLIF({value}, '')" if empty_is_null else value
     if target != CSV:
-        return value
+        return plain
+    # Most text starts with a letter (code 65 and up): one comparison decides.
     starts = ", ".join(str(ord(c)) for c in _FORMULA_START)
-    return f"CASE WHEN ascii({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END"
+    below = max(ord(c) for c in _FORMULA_START) + 1
+    first = f"ascii({value})"
+    return (
+        f"CASE WHEN {first} < {below} AND {first} IN ({starts}) THEN '''' || {value} "
+        f"ELSE {plain} END"  # an empty text's code is 0: never quoted
+    )
 
 
 def _number(value: str, target: str) -> str:
@@ -256,7 +282,8 @@ def csv_float(value: str) -> str:
     after a whole number (nan / inf spelled as Python does). Whole numbers from 1e15 to 1e16
     would differ (PostgreSQL switches to an exponent sooner); no CRF value comes near."""
     return (
-        f"CASE WHEN {value} = trunc({value}) AND abs({value}) < 1e15 THEN {value}::text || '.0' "
+        f"CASE WHEN {value} = trunc({value}) AND abs({value}) < '1e15'::float8 "
+        f"THEN {value}::text || '.0' "
         f"WHEN {value} = 'NaN'::float8 THEN 'nan' WHEN {value} = 'Infinity'::float8 THEN 'inf' "
         f"WHEN {value} = '-Infinity'::float8 THEN '-inf' ELSE {value}::text END"
     )
