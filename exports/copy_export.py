@@ -1,15 +1,14 @@
 """Files straight from `COPY (SELECT …) TO STDOUT (FORMAT csv, HEADER)` (exports.sql_plan).
 
 CSV: PostgreSQL's bytes are the file (buffered, through the caller's `DigestWriter`).
-Parquet: pyarrow's streaming CSV reader parses the same kind of stream (the "arrow" SELECT)
-with the Parquet schema's types, and the rows are written in row groups of
-`parquet_file.ROW_GROUP_SIZE` rows, each gathered into contiguous arrays like the Python
-writer's, so both paths write the same bytes; memory holds a row group and a read block.
+Parquet: pyarrow's CSV reader parses the same kind of stream (the "arrow" SELECT) with the
+Parquet schema's types, a row group (`parquet_file.ROW_GROUP_SIZE` rows) at a time, each
+written as contiguous arrays like the Python writer's, so both paths write the same bytes;
+memory holds one row group.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -27,8 +26,9 @@ from exports.formats.parquet_file import (
 from exports.sql_plan import Statement
 
 WRITE_BLOCK = 1 << 20  # bytes gathered before each write to the file
-READ_BLOCK = 1 << 20  # bytes pyarrow parses at a time
 Tick = Callable[[int], None]  # rows written so far
+# Rows parsed at a time: the parser's scratch memory grows with what it is given.
+PARSE_ROWS = 2_000
 # For the export's queries only (restored after): no JIT, whose compilation of a SELECT of
 # 170 expressions costs more than it saves on one pass; sorts and hashes in memory.
 QUERY_SETTINGS = {"jit": "off", "work_mem": "64MB"}
@@ -51,8 +51,8 @@ def _set(cursor, values: dict[str, str]) -> None:
     cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(values)), pairs)
 
 
-def copy_statement(statement: Statement) -> str:
-    return f"COPY ({statement.sql}) TO STDOUT (FORMAT csv, HEADER true)"
+def copy_statement(statement: Statement, *, header: bool = True) -> str:
+    return f"COPY ({statement.sql}) TO STDOUT (FORMAT csv, HEADER {str(header).lower()})"
 
 
 def write_csv(cursor, statement: Statement, out: BinaryIO, tick: Tick, every: int) -> int:
@@ -72,32 +72,6 @@ def write_csv(cursor, statement: Statement, out: BinaryIO, tick: Tick, every: in
     return cursor.rowcount
 
 
-class _CopyStream(io.RawIOBase):
-    """The bytes of a running COPY as a readable file (what pyarrow reads)."""
-
-    def __init__(self, copy) -> None:
-        super().__init__()
-        self._messages: Iterator = iter(copy)
-        self._pending = bytearray()
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:
-        size = len(target)
-        while len(self._pending) < size and not self._done:
-            data = next(self._messages, None)
-            if data is None:
-                self._done = True
-            else:
-                self._pending += data
-        n = min(size, len(self._pending))
-        target[:n] = self._pending[:n]
-        del self._pending[:n]
-        return n
-
-
 def write_parquet(
     cursor,
     statement: Statement,
@@ -107,8 +81,13 @@ def write_parquet(
     *,
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> int:
-    """The Parquet file of `statement` (an "arrow" SELECT) into `out`; returns the rows."""
+    """The Parquet file of `statement` (an "arrow" SELECT) into `out`; returns the rows.
+
+    COPY sends one message per row, so the rows of a row group are gathered as they come
+    (CSV bytes) and parsed at once by pyarrow in this thread: no file object, no read-ahead
+    thread, memory bounded by one row group."""
     schema = parquet_schema(columns)
+    parse = pacsv.ParseOptions(newlines_in_values=True)
     convert = pacsv.ConvertOptions(
         column_types={field.name: field.type for field in schema},
         null_values=[""],  # PostgreSQL writes NULL as an empty, unquoted field
@@ -117,32 +96,43 @@ def write_parquet(
         true_values=["true"],
         false_values=["false"],
     )
+    names = [field.name for field in schema]
     count = 0
-    with cursor.copy(copy_statement(statement), statement.params) as copy:
-        reader = pacsv.open_csv(
-            _CopyStream(copy),
-            read_options=pacsv.ReadOptions(block_size=READ_BLOCK, use_threads=False),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=convert,
-        )
+    with cursor.copy(copy_statement(statement, header=False), statement.params) as copy:
         with open_writer(out, schema) as writer:
-            pending: list[pa.RecordBatch] = []
-            held = 0
-            for batch in reader:
-                pending.append(batch)
-                held += batch.num_rows
-                while held >= row_group_size:
-                    table = pa.Table.from_batches(pending)
-                    _write(writer, schema, table.slice(0, row_group_size))
-                    pending = table.slice(row_group_size).to_batches()
-                    held -= row_group_size
-                    count += row_group_size
+            parsed: list[pa.Table] = []  # the row group so far, parsed PARSE_ROWS at a time
+            chunk, held, grouped = bytearray(), 0, 0
+            for data in copy:
+                chunk += data
+                held += 1
+                if held == PARSE_ROWS or grouped + held == row_group_size:
+                    parsed.append(_parse(chunk, names, parse, convert))
+                    grouped += held
+                    chunk, held = bytearray(), 0
+                if grouped == row_group_size:
+                    _write(writer, schema, parsed)
+                    count += grouped
+                    parsed, grouped = [], 0
                     tick(count)
             if held:
-                _write(writer, schema, pa.Table.from_batches(pending))
-                count += held
+                parsed.append(_parse(chunk, names, parse, convert))
+                grouped += held
+            if parsed:
+                _write(writer, schema, parsed)
+                count += grouped
     return count
 
 
-def _write(writer, schema: pa.Schema, table: pa.Table) -> None:
+def _parse(chunk: bytearray, names: list[str], parse, convert) -> pa.Table:
+    read = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(chunk) + 1)
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(chunk)),
+        read_options=read,
+        parse_options=parse,
+        convert_options=convert,
+    )
+
+
+def _write(writer, schema: pa.Schema, parts: list[pa.Table]) -> None:
+    table = pa.concat_tables(parts)
     write_row_group(writer, schema, [column.combine_chunks() for column in table.columns])

@@ -48,7 +48,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exports import codebook, copy_export, deid, manifest, sql_plan
+from exports import codebook, copy_export, deid, manifest, sql_files, sql_plan
 from exports.dictionary import dictionary_rows
 from exports.formats import FORMATS, WRITERS, write_table
 from exports.manifest import DigestWriter, FileRecord
@@ -153,34 +153,57 @@ def run_export(
                 report = _k_report_sql(sql, wide, k_threshold)
             counts = {plan.name: source.count(plan) for plan in plans}
             total = sum(counts.values()) * len(formats)
-            done = 0
-            report_progress(done, total)
-            for plan in plans:
-                for fmt in formats:
-                    name = f"{plan.name}.{WRITERS[fmt][0]}"
-                    path = Path(work) / name
-                    tick = lambda n, base=done: report_progress(base + n, total)  # noqa: E731
-                    with path.open("wb") as handle:
-                        out = DigestWriter(handle)
-                        if sql is not None and fmt in SQL_FORMATS and sql_plan.compilable(plan):
-                            written = _write_sql(sql, plan, fmt, out, tick)
-                        else:
-                            rows: Iterable[Sequence] = deid.Deidentifier(
-                                plan, key=key, numbering=numbering
-                            ).rows(source.rows(plan))
-                            if plan is wide and fmt == formats[0] and report is None:
-                                rows = _keep_k_keys(plan, rows, k_rows)
-                            rows = _counted(rows, tick)
-                            written = write_table(fmt, plan.columns, rows, out, table=plan.name)
-                    if written != counts[plan.name]:
-                        raise RuntimeError(
-                            f"{name}: {written} rows written, {counts[plan.name]} counted: the "
-                            "source changed during the export; run it again."
-                        )
-                    records.append(out.record(name, table=plan.name, fmt=fmt, rows=written))
-                    sink.put(name, path)
-                    done += written
-                    report_progress(done, total)
+            report_progress(0, total)
+            jobs = [
+                sql_files.FileJob(plan, fmt, name, Path(work) / name)
+                for plan in plans
+                for fmt in formats
+                for name in [f"{plan.name}.{WRITERS[fmt][0]}"]
+            ]
+
+            def progress() -> None:
+                report_progress(sum(job.done for job in jobs), total)
+
+            by_sql = [
+                job
+                for job in jobs
+                if sql is not None and job.fmt in SQL_FORMATS and sql_plan.compilable(job.plan)
+            ]
+            if sql is not None and by_sql:
+                for job in by_sql:
+                    job.weight = counts[job.plan.name] * len(job.plan.columns)
+                shared = getattr(source, "shareable", False) and len(by_sql) > 1
+                snapshot = sql_files.export_snapshot() if shared else None
+                sql_files.write_files(
+                    sql, by_sql, snapshot=snapshot, progress=progress, every=PROGRESS_EVERY
+                )
+            for job in jobs:  # the Python path, in the export's order (its row numbering)
+                if job in by_sql:
+                    continue
+                with job.path.open("wb") as handle:
+                    out = DigestWriter(handle)
+                    rows: Iterable[Sequence] = deid.Deidentifier(
+                        job.plan, key=key, numbering=numbering
+                    ).rows(source.rows(job.plan))
+                    if job.plan is wide and job.fmt == formats[0] and report is None:
+                        rows = _keep_k_keys(job.plan, rows, k_rows)
+                    rows = _counted(rows, lambda n, job=job: _tick(job, n, progress))
+                    job.written = write_table(
+                        job.fmt, job.plan.columns, rows, out, table=job.plan.name
+                    )
+                job.record = out.record(
+                    job.name, table=job.plan.name, fmt=job.fmt, rows=job.written
+                )
+                _tick(job, job.written, progress)
+            for job in jobs:
+                if job.written != counts[job.plan.name]:
+                    raise RuntimeError(
+                        f"{job.name}: {job.written} rows written, {counts[job.plan.name]} "
+                        "counted: the source changed during the export; run it again."
+                    )
+                assert job.record is not None
+                records.append(job.record)
+                sink.put(job.name, job.path)
         if report is None:
             report = deid.reidentification_report(k_rows, threshold=k_threshold)
         documents = {
@@ -225,22 +248,6 @@ def _sql_export(
     return sql_plan.SqlExport(plans, "{" + ",".join(pairs) + "}", source.queryset)
 
 
-def _write_sql(
-    sql: sql_plan.SqlExport,
-    plan: deid.TablePlan,
-    fmt: str,
-    out: DigestWriter,
-    tick: Callable[[int], None],
-) -> int:
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        if fmt == "csv":
-            statement = sql.select(plan, sql_plan.CSV)
-            return copy_export.write_csv(cursor, statement, out, tick, PROGRESS_EVERY)
-        statement = sql.select(plan, sql_plan.ARROW)
-        return copy_export.write_parquet(cursor, statement, plan.columns, out, tick)
-
-
 def _k_report_sql(
     sql: sql_plan.SqlExport, wide: deid.TablePlan, threshold: int
 ) -> deid.ReidentificationReport:
@@ -274,6 +281,11 @@ def _keep_k_keys(plan: deid.TablePlan, rows: Iterable[Sequence], into: list) -> 
     for row in rows:
         into.append(tuple(None if i is None else row[i] for i in at))
         yield row
+
+
+def _tick(job: sql_files.FileJob, n: int, progress: Callable[[], None]) -> None:
+    job.done = n
+    progress()
 
 
 def _counted(rows: Iterable[Sequence], tick: Callable[[int], None]) -> Iterator[Sequence]:

@@ -60,6 +60,9 @@ class CurrentData:
     """The registry's live tables, withdrawn cases left out."""
 
     freeze: str | None = None
+    # True inside a snapshot of its own transaction: another session may share it
+    # (exports.sql_files); a caller's transaction may hold rows no other session sees.
+    shareable: bool = False
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -69,7 +72,11 @@ class CurrentData:
             if outermost:
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield
+            self.shareable = outermost
+            try:
+                yield
+            finally:
+                self.shareable = False
 
     def queryset(self, plan: TablePlan) -> QuerySet:
         """The plan's rows (withdrawn cases left out), in the export's order."""
