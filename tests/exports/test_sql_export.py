@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import threading
 import uuid
 
 import pyarrow.parquet as pq
@@ -202,3 +203,37 @@ def test_a_case_variable_without_sql_sends_the_wide_table_through_python(
     assert len(copied) == len(plans) - 1  # the wide table went through Python
     by_python = export(tmp_path, "python", policy, use_sql=False, formats=["csv"])
     assert [f.sha256 for f in by_sql.files] == [f.sha256 for f in by_python.files]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sessions_share_the_snapshot_when_the_export_owns_its_transaction(
+    tmp_path, monkeypatch
+):
+    """Outside a caller's transaction a second session (exports.sql_files) writes files on
+    the same exported snapshot: the bytes stay those of the Python path."""
+    from exports import sql_files
+
+    centres = [CentreFactory(code=code).pk for code in ("north", "south")]
+    synthetic.generate(cases=30, seed=5, centre_ids=centres)
+    taken: dict[int, int] = {}  # files written per thread
+    real = sql_files._drain
+
+    def drain(sql, cursor, take, progress, every):
+        def counted():
+            job = take()
+            if job is not None:
+                ident = threading.get_ident()
+                taken[ident] = taken.get(ident, 0) + 1
+            return job
+
+        return real(sql, cursor, counted, progress, every)
+
+    monkeypatch.setattr(sql_files, "_drain", drain)
+    policy = deid.Profile("deidentified")
+    by_sql = export(tmp_path, "sql", policy, use_sql=True)
+    assert len(taken) == 2, taken  # this thread and the helper's session both wrote files
+    assert sum(taken.values()) == 2 * len(deid.export_plans(policy))
+    by_python = export(tmp_path, "python", policy, use_sql=False)
+    assert [(f.name, f.sha256) for f in by_sql.files] == [
+        (f.name, f.sha256) for f in by_python.files
+    ]
