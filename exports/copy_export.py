@@ -30,8 +30,10 @@ Tick = Callable[[int], None]  # rows written so far
 # Rows parsed at a time: the parser's scratch memory grows with what it is given.
 PARSE_ROWS = 2_000
 # For the export's queries only (restored after): no JIT, whose compilation of a SELECT of
-# 170 expressions costs more than it saves on one pass; sorts and hashes in memory.
-QUERY_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# 170 expressions costs more than it saves on one pass; sorts and hashes in memory; no
+# parallel workers: the export runs its own second session (exports.sql_files), and workers
+# would compete with it for the same cores.
+QUERY_SETTINGS = {"jit": "off", "work_mem": "64MB", "max_parallel_workers_per_gather": "0"}
 
 
 @contextmanager
