@@ -29,6 +29,7 @@ states its creation time).
 
 from __future__ import annotations
 
+import array
 import datetime
 import json
 import os
@@ -242,10 +243,19 @@ def _sql_export(
     if not isinstance(source, CurrentData):
         return None
     pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
-    codes = source.queryset(plans[0]).values_list("code", flat=True)
-    # Built as one string, not a dict: a few bytes per case.
-    pairs = (f"{_json_text(c)}:{_json_text(pseudonym(c))}" for c in codes.iterator(5_000))
-    return sql_plan.SqlExport(plans, "{" + ",".join(pairs) + "}", source.queryset)
+    cases = source.queryset(plans[0]).values_list("pk", "code")  # in case-code order
+    pairs: list[str] = []
+    places = array.array("i")  # at each case id, its place in code order (0: not exported)
+    for place, (pk, code) in enumerate(cases.iterator(5_000), start=1):
+        # Strings, not a dict: a few bytes per case.
+        pairs.append(f"{_json_text(code)}:{_json_text(pseudonym(code))}")
+        if pk >= len(places):
+            places.extend([0] * (pk + 1 - len(places)))
+        places[pk] = place
+    pseudonyms = "{" + ",".join(pairs) + "}"
+    del pairs
+    ordinals = "{" + ",".join(map(str, places[1:])) + "}"  # PostgreSQL arrays start at 1
+    return sql_plan.SqlExport(plans, pseudonyms, ordinals, source.queryset)
 
 
 def _k_report_sql(
