@@ -38,7 +38,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii as _json_text
 from pathlib import Path
 from typing import Protocol
 
@@ -244,18 +243,18 @@ def _sql_export(
         return None
     pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
     cases = source.queryset(plans[0]).values_list("pk", "code")  # in case-code order
-    pairs: list[str] = []
+    pseudonyms = bytearray()  # fixed width, in that order: 13 bytes a case
     places = array.array("i")  # at each case id, its place in code order (0: not exported)
     for place, (pk, code) in enumerate(cases.iterator(5_000), start=1):
-        # Strings, not a dict: a few bytes per case.
-        pairs.append(f"{_json_text(code)}:{_json_text(pseudonym(code))}")
+        value = pseudonym(code).encode("ascii")
+        if len(value) != sql_plan.PSEUDONYM_BYTES:
+            raise ValueError(f"A pseudonym of {len(value)} bytes: the SQL reads fixed widths.")
+        pseudonyms += value
         if pk >= len(places):
             places.extend([0] * (pk + 1 - len(places)))
         places[pk] = place
-    pseudonyms = "{" + ",".join(pairs) + "}"
-    del pairs
     ordinals = "{" + ",".join(map(str, places[1:])) + "}"  # PostgreSQL arrays start at 1
-    return sql_plan.SqlExport(plans, pseudonyms, ordinals, source.queryset)
+    return sql_plan.SqlExport(plans, bytes(pseudonyms), ordinals)
 
 
 def _k_report_sql(

@@ -39,6 +39,7 @@ CSV, ARROW = "csv", "arrow"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as exports.formats.columns.neutralise
 _ORDER_KEY = "export_order_pk"
 _PSEUDONYMS = "%%PSEUDONYMS%%"  # where the pseudonyms' parameter goes
+PSEUDONYM_BYTES = 13  # "P" and 12 base32 characters (exports.deid.pseudonym)
 
 
 class NotCompilable(ValueError):
@@ -60,25 +61,23 @@ def compilable(plan: deid.TablePlan) -> bool:
 
 
 class SqlExport:
-    """The SELECTs of one export's tables. `pseudonyms_literal`: a JSON object {case code:
-    export id} of every exported case; `ordinals_literal`: an int array literal giving, at
-    each case id, the case's place in case-code order (0: not exported); `queryset(plan)`:
-    a plan's rows (CurrentData's).
+    """The SELECTs of one export's tables.
 
-    Rows are sorted by (the case's place, row id), the same order as (case code, row id):
-    integers compare much faster than text under the database's collation."""
+    `ordinals_literal`: an int array literal giving, at each case id, the case's place in
+    case-code order, 1, 2, 3… (0: not exported, e.g. withdrawn); `pseudonyms`: the exported
+    cases' pseudonyms in that order, PSEUDONYM_BYTES each. Rows are sorted by (the case's
+    place, row id), the same order as (case code, row id): integers compare much faster than text under the
+    database's collation, and no query joins the case table for its code or status."""
 
     def __init__(
         self,
         plans: Sequence[deid.TablePlan],
-        pseudonyms_literal: str,
+        pseudonyms: bytes,
         ordinals_literal: str,
-        queryset,
     ):
         self.plans = list(plans)
-        self.pseudonyms = pseudonyms_literal
+        self.pseudonyms = pseudonyms
         self.ordinals = ordinals_literal
-        self.queryset = queryset
         self._position = {plan.name: i for i, plan in enumerate(self.plans)}
 
     # ---- the rows of a plan, as Django selects them ----
@@ -86,7 +85,8 @@ class SqlExport:
     def _inner(self, plan: deid.TablePlan, lookups: Sequence[str]) -> tuple[str, tuple]:
         """SELECT of `lookups` then the row's id, for the plan's rows (withdrawn cases left
         out), unordered."""
-        qs = self.queryset(plan).order_by().annotate(**{_ORDER_KEY: F("pk")})
+        # Withdrawn cases are left out by their place (0): no join to the case for that.
+        qs = plan.model._default_manager.order_by().annotate(**{_ORDER_KEY: F("pk")})
         sql, params = qs.values_list(*lookups, _ORDER_KEY).query.sql_with_params()
         return sql, tuple(params)
 
@@ -94,7 +94,8 @@ class SqlExport:
         """`_inner` with the case's place in code order, `ord`, after `aliases`, then `k`."""
         sql, params = self._inner(plan, [*lookups, _case_id_lookup(plan)])
         return (
-            f"SELECT o.*, (%s::int[])[o.cid] AS ord FROM ({sql}) AS o({aliases}, cid, k)",
+            f"SELECT * FROM (SELECT o.*, (%s::int[])[o.cid] AS ord FROM ({sql}) "
+            f"AS o({aliases}, cid, k)) AS e WHERE e.ord > 0",
             (self.ordinals, *params),
         )
 
@@ -158,7 +159,7 @@ class SqlExport:
         ]
         # Only the lookups these columns read (Django then joins only their tables); the
         # index date's four when a date becomes an interval.
-        needed = {plan._context[0]} | {i for _c, rule in columns for i in rule.at if i >= 0}
+        needed = {i for _c, rule in columns for i in rule.at if i >= 0 and rule.op != "export_id"}
         intervals = any(rule.op.startswith("interval_") for _c, rule in columns)
         if intervals:
             needed |= set(plan._context[1:])
@@ -238,7 +239,10 @@ def _cell(column: ColumnSpec, rule: deid.CellRule, source: list[str], target: st
     at = [f"s.{source[i]}" if i >= 0 else "NULL" for i in rule.at]
     op = rule.op
     if op == "export_id":
-        return f"({_PSEUDONYMS}::jsonb ->> {at[0]})"
+        # The case's pseudonym: PSEUDONYM_BYTES at its place in the pseudonyms' bytes.
+        n = PSEUDONYM_BYTES
+        at_place = f"substring({_PSEUDONYMS}::bytea FROM s.ord * {n} - {n - 1} FOR {n})"
+        return f"convert_from({at_place}, 'UTF8')"
     if op == "centre":
         return _text(at[0], target)
     if op == "text":
