@@ -66,8 +66,9 @@ class SqlExport:
     `ordinals_literal`: an int array literal giving, at each case id, the case's place in
     case-code order, 1, 2, 3… (0: not exported, e.g. withdrawn); `pseudonyms`: the exported
     cases' pseudonyms in that order, PSEUDONYM_BYTES each. Rows are sorted by (the case's
-    place, row id), the same order as (case code, row id): integers compare much faster than text under the
-    database's collation, and no query joins the case table for its code or status."""
+    place, row id), the same order as (case code, row id): integers compare much faster
+    than text under the database's collation, and no query joins the case table for its
+    code or status."""
 
     def __init__(
         self,
