@@ -149,9 +149,16 @@ def run_export(
                 stack.enter_context(copy_export.query_settings(connection.connection.cursor()))
             wide = plans[0]
             report = None
+            reports: list[deid.ReidentificationReport] = []  # the SQL path's, when it runs
+            queries: list[sql_files.QueryJob] = []
             if sql is not None and sql_plan.compilable(wide):
-                report = _k_report_sql(sql, wide, k_threshold)
-            counts = {plan.name: source.count(plan) for plan in plans}
+                deid.report_from_groups((), threshold=k_threshold)  # a bad threshold: refused now
+                queries.append(
+                    sql_files.QueryJob(lambda cursor: reports.append(
+                        _k_report_sql(cursor, sql, wide, k_threshold)
+                    ))
+                )  # fmt: skip
+            counts = _counts(source, sql, plans)
             total = sum(counts.values()) * len(formats)
             report_progress(0, total)
             jobs = [
@@ -169,14 +176,19 @@ def run_export(
                 for job in jobs
                 if sql is not None and job.fmt in SQL_FORMATS and sql_plan.compilable(job.plan)
             ]
-            if sql is not None and by_sql:
+            if sql is not None and (by_sql or queries):
                 for job in by_sql:
                     job.weight = counts[job.plan.name] * len(job.plan.columns)
                 shared = getattr(source, "shareable", False) and len(by_sql) > 1
                 snapshot = sql_files.export_snapshot() if shared else None
                 sql_files.write_files(
-                    sql, by_sql, snapshot=snapshot, progress=progress, every=PROGRESS_EVERY
+                    sql,
+                    [*by_sql, *queries],
+                    snapshot=snapshot,
+                    progress=progress,
+                    every=PROGRESS_EVERY,
                 )
+                report = reports[0] if reports else None
             for job in jobs:  # the Python path, in the export's order (its row numbering)
                 if job in by_sql:
                     continue
@@ -257,15 +269,25 @@ def _sql_export(
     return sql_plan.SqlExport(plans, bytes(pseudonyms), ordinals)
 
 
-def _k_report_sql(
-    sql: sql_plan.SqlExport, wide: deid.TablePlan, threshold: int
-) -> deid.ReidentificationReport:
-    if threshold < 1:  # refused before any query, as the Python report does
-        return deid.report_from_groups((), threshold=threshold)
-    statement = sql.k_groups(wide, threshold, sex=K_SEX, age=K_AGE, centre=K_CENTRE)
+def _counts(
+    source: Source, sql: sql_plan.SqlExport | None, plans: Sequence[deid.TablePlan]
+) -> dict[str, int]:
+    """Rows per table: the SQL path counts them all in one statement."""
+    if sql is None:
+        return {plan.name: source.count(plan) for plan in plans}
+    statement = sql.counts()
     with connection.connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
-        groups = [((sex, band, centre), size, ids) for sex, band, centre, size, ids in cursor]
+        row = cursor.fetchone()
+    return {plan.name: n for plan, n in zip(plans, row, strict=True)}
+
+
+def _k_report_sql(
+    cursor, sql: sql_plan.SqlExport, wide: deid.TablePlan, threshold: int
+) -> deid.ReidentificationReport:
+    statement = sql.k_groups(wide, threshold, sex=K_SEX, age=K_AGE, centre=K_CENTRE)
+    cursor.execute(statement.sql, statement.params)
+    groups = [((sex, band, centre), size, ids) for sex, band, centre, size, ids in cursor]
     return deid.report_from_groups(groups, threshold=threshold)
 
 

@@ -39,6 +39,14 @@ class FileJob:
     record: FileRecord | None = field(default=None, repr=False)
 
 
+@dataclass(eq=False)
+class QueryJob:
+    """A query to run in whichever session is free (the k report)."""
+
+    run: Callable[[object], None]  # run(cursor)
+    weight: int = 0
+
+
 def export_snapshot() -> str:
     """The current transaction's snapshot, for another session to read the same data."""
     with connection.cursor() as cursor:
@@ -48,7 +56,7 @@ def export_snapshot() -> str:
 
 def write_files(
     sql: sql_plan.SqlExport,
-    jobs: Sequence[FileJob],
+    jobs: Sequence[FileJob | QueryJob],
     *,
     snapshot: str | None,
     progress: Callable[[], None],
@@ -60,7 +68,7 @@ def write_files(
     lock = threading.Lock()
     failed: list[BaseException] = []
 
-    def take() -> FileJob | None:
+    def take() -> FileJob | QueryJob | None:
         with lock:
             return None if failed or not pending else pending.pop(0)
 
@@ -104,6 +112,9 @@ def _helper(sql, snapshot: str, take, failed: list, every: int) -> None:
 
 def _drain(sql, cursor, take, progress: Callable[[], None], every: int) -> None:
     while (job := take()) is not None:
+        if isinstance(job, QueryJob):
+            job.run(cursor)
+            continue
 
         def tick(n: int, job: FileJob = job) -> None:
             job.done = n

@@ -94,11 +94,21 @@ class SqlExport:
     def _ordered(self, plan: deid.TablePlan, lookups: Sequence[str], aliases: str) -> tuple:
         """`_inner` with the case's place in code order, `ord`, after `aliases`, then `k`."""
         sql, params = self._inner(plan, [*lookups, _case_id_lookup(plan)])
+        names = ", ".join(n for n in (aliases, "cid", "k") if n)
         return (
             f"SELECT * FROM (SELECT o.*, (%s::int[])[o.cid] AS ord FROM ({sql}) "
-            f"AS o({aliases}, cid, k)) AS e WHERE e.ord > 0",
+            f"AS o({names})) AS e WHERE e.ord > 0",
             (self.ordinals, *params),
         )
+
+    def counts(self) -> Statement:
+        """One row: the number of rows of each plan, in order."""
+        parts, params = [], []
+        for plan in self.plans:
+            sql, more = self._ordered(plan, [], "")
+            parts.append(f"(SELECT count(*) FROM ({sql}) AS t)")
+            params.extend(more)
+        return Statement(f"SELECT {', '.join(parts)}", tuple(params))
 
     # ---- row numbers ----
 
