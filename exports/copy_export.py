@@ -9,8 +9,11 @@ memory holds one row group.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+import struct
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -29,6 +32,7 @@ WRITE_BLOCK = 1 << 20  # bytes gathered before each write to the file
 Tick = Callable[[int], None]  # rows written so far
 # Rows parsed at a time: the parser's scratch memory grows with what it is given.
 PARSE_ROWS = 2_000
+_FRAME = struct.Struct("<iq")  # a spooled chunk: rows, bytes
 # For the export's queries only (restored after): no JIT, whose compilation of a SELECT of
 # 170 expressions costs more than it saves on one pass; sorts and hashes in memory; no
 # parallel workers: the export runs its own second session (exports.sql_files), and workers
@@ -57,8 +61,17 @@ def copy_statement(statement: Statement, *, header: bool = True) -> str:
     return f"COPY ({statement.sql}) TO STDOUT (FORMAT csv, HEADER {str(header).lower()})"
 
 
-def write_csv(cursor, statement: Statement, out: BinaryIO, tick: Tick, every: int) -> int:
-    """The CSV file of `statement` (an "csv" SELECT) into `out`; returns the data rows."""
+def write_csv(
+    cursor,
+    statement: Statement,
+    out: BinaryIO,
+    tick: Tick,
+    every: int,
+    *,
+    then: Iterable[tuple[int, bytes]] = (),
+) -> int:
+    """The CSV file of `statement` (a "csv" SELECT) into `out`, then the rows of `then`
+    (chunks of (rows, CSV bytes): the spooled rest of the table); returns the data rows."""
     buffer = bytearray()
     messages = 0
     with cursor.copy(copy_statement(statement), statement.params) as copy:
@@ -71,7 +84,33 @@ def write_csv(cursor, statement: Statement, out: BinaryIO, tick: Tick, every: in
             if messages % every == 0:
                 tick(messages - 1)
     out.write(buffer)
-    return cursor.rowcount
+    count = cursor.rowcount
+    for rows, data in then:
+        out.write(data)
+        count += rows
+        tick(count)
+    return count
+
+
+def spool(cursor, statement: Statement, path: Path) -> int:
+    """The rows of `statement` (no header) into `path`, framed PARSE_ROWS rows at a time
+    (for `spooled`); returns the rows."""
+    count = 0
+    with cursor.copy(copy_statement(statement, header=False), statement.params) as copy:
+        with path.open("wb") as out:
+            for rows, data in _chunks(copy):
+                out.write(_FRAME.pack(rows, len(data)))
+                out.write(data)
+                count += rows
+    return count
+
+
+def spooled(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The (rows, CSV bytes) chunks `spool` wrote."""
+    with path.open("rb") as source:
+        while head := source.read(_FRAME.size):
+            rows, size = _FRAME.unpack(head)
+            yield rows, source.read(size)
 
 
 def write_parquet(
@@ -81,13 +120,15 @@ def write_parquet(
     out: BinaryIO,
     tick: Tick,
     *,
+    then: Iterable[tuple[int, bytes]] = (),
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> int:
-    """The Parquet file of `statement` (an "arrow" SELECT) into `out`; returns the rows.
+    """The Parquet file of `statement` (an "arrow" SELECT), then of the rows of `then`, into
+    `out`; returns the rows.
 
-    COPY sends one message per row, so the rows of a row group are gathered as they come
-    (CSV bytes) and parsed at once by pyarrow in this thread: no file object, no read-ahead
-    thread, memory bounded by one row group."""
+    COPY sends one message per row, so rows are gathered as they come (CSV bytes), parsed
+    PARSE_ROWS at a time by pyarrow in this thread (no file object, no read-ahead thread)
+    and written in row groups of `row_group_size`: memory holds one row group."""
     schema = parquet_schema(columns)
     parse = pacsv.ParseOptions(newlines_in_values=True)
     convert = pacsv.ConvertOptions(
@@ -102,30 +143,46 @@ def write_parquet(
     count = 0
     with cursor.copy(copy_statement(statement, header=False), statement.params) as copy:
         with open_writer(out, schema) as writer:
-            parsed: list[pa.Table] = []  # the row group so far, parsed PARSE_ROWS at a time
-            chunk, held, grouped = bytearray(), 0, 0
-            for data in copy:
-                chunk += data
-                held += 1
-                if held == PARSE_ROWS or grouped + held == row_group_size:
-                    parsed.append(_parse(chunk, names, parse, convert))
-                    grouped += held
-                    chunk, held = bytearray(), 0
-                if grouped == row_group_size:
-                    _write(writer, schema, parsed)
-                    count += grouped
-                    parsed, grouped = [], 0
-                    tick(count)
-            if held:
-                parsed.append(_parse(chunk, names, parse, convert))
-                grouped += held
-            if parsed:
-                _write(writer, schema, parsed)
-                count += grouped
+            chunks = itertools.chain(_chunks(copy), then)
+            tables = (_parse(data, names, parse, convert) for _rows, data in chunks)
+            for group in _row_groups(tables, row_group_size):
+                _write(writer, schema, group)
+                count += group.num_rows
+                tick(count)
     return count
 
 
-def _parse(chunk: bytearray, names: list[str], parse, convert) -> pa.Table:
+def _chunks(copy) -> Iterator[tuple[int, bytes]]:
+    """(rows, CSV bytes) of PARSE_ROWS rows at a time (fewer at the end)."""
+    chunk, held = bytearray(), 0
+    for data in copy:
+        chunk += data
+        held += 1
+        if held == PARSE_ROWS:
+            yield held, bytes(chunk)
+            chunk, held = bytearray(), 0
+    if held:
+        yield held, bytes(chunk)
+
+
+def _row_groups(tables: Iterable[pa.Table], size: int) -> Iterator[pa.Table]:
+    """The rows of `tables` regrouped `size` at a time (the last group may be smaller)."""
+    held: list[pa.Table] = []
+    rows = 0
+    for table in tables:
+        while table.num_rows:
+            take = min(size - rows, table.num_rows)
+            held.append(table.slice(0, take))
+            rows += take
+            table = table.slice(take)
+            if rows == size:
+                yield pa.concat_tables(held)
+                held, rows = [], 0
+    if held:
+        yield pa.concat_tables(held)
+
+
+def _parse(chunk: bytes, names: list[str], parse, convert) -> pa.Table:
     read = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(chunk) + 1)
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(chunk)),
@@ -135,6 +192,5 @@ def _parse(chunk: bytearray, names: list[str], parse, convert) -> pa.Table:
     )
 
 
-def _write(writer, schema: pa.Schema, parts: list[pa.Table]) -> None:
-    table = pa.concat_tables(parts)
+def _write(writer, schema: pa.Schema, table: pa.Table) -> None:
     write_row_group(writer, schema, [column.combine_chunks() for column in table.columns])

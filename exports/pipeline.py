@@ -181,9 +181,10 @@ def run_export(
                     job.weight = counts[job.plan.name] * len(job.plan.columns)
                 shared = getattr(source, "shareable", False) and len(by_sql) > 1
                 snapshot = sql_files.export_snapshot() if shared else None
+                spools = sql_files.split(by_sql, wide, counts[wide.name]) if shared else []
                 sql_files.write_files(
                     sql,
-                    [*by_sql, *queries],
+                    [*by_sql, *queries, *spools],
                     snapshot=snapshot,
                     progress=progress,
                     every=PROGRESS_EVERY,

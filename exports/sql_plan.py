@@ -91,13 +91,23 @@ class SqlExport:
         sql, params = qs.values_list(*lookups, _ORDER_KEY).query.sql_with_params()
         return sql, tuple(params)
 
-    def _ordered(self, plan: deid.TablePlan, lookups: Sequence[str], aliases: str) -> tuple:
-        """`_inner` with the case's place in code order, `ord`, after `aliases`, then `k`."""
+    def _ordered(
+        self,
+        plan: deid.TablePlan,
+        lookups: Sequence[str],
+        aliases: str,
+        places: tuple[int, int] | None = None,
+    ) -> tuple:
+        """`_inner` with the case's place in code order, `ord`, after `aliases`, then `k`;
+        only the cases placed from `places[0]` to `places[1]` when given."""
         sql, params = self._inner(plan, [*lookups, _case_id_lookup(plan)])
         names = ", ".join(n for n in (aliases, "cid", "k") if n)
+        within = (
+            "" if places is None else f" AND e.ord BETWEEN {int(places[0])} AND {int(places[1])}"
+        )
         return (
             f"SELECT * FROM (SELECT o.*, (%s::int[])[o.cid] AS ord FROM ({sql}) "
-            f"AS o({names})) AS e WHERE e.ord > 0",
+            f"AS o({names})) AS e WHERE e.ord > 0{within}",
             (self.ordinals, *params),
         )
 
@@ -159,8 +169,16 @@ class SqlExport:
 
     # ---- the SELECT ----
 
-    def select(self, plan: deid.TablePlan, target: str, names: Sequence[str] = ()) -> Statement:
-        """The export rows of `plan` (only the columns `names`, when given), in order."""
+    def select(
+        self,
+        plan: deid.TablePlan,
+        target: str,
+        names: Sequence[str] = (),
+        places: tuple[int, int] | None = None,
+    ) -> Statement:
+        """The export rows of `plan` (only the columns `names`, when given; only the rows of
+        the cases placed within `places`, when given: a part of a table whose rows are not
+        numbered in their own order), in order."""
         if not compilable(plan):
             raise NotCompilable(plan.name)
         columns = [
@@ -177,7 +195,8 @@ class SqlExport:
         read = sorted(needed)
         source = [f"c{i}" for i in range(len(plan.sources))]
         aliases = ", ".join(source[i] for i in read)
-        inner, inner_params = self._ordered(plan, [plan.sources[i] for i in read], aliases)
+        lookups = [plan.sources[i] for i in read]
+        inner, inner_params = self._ordered(plan, lookups, aliases, places)
         _code, le, le_p, mds, mds_p = (f"s.{source[i]}" for i in plan._context)
         extra: list[str] = []
         if intervals:
@@ -202,6 +221,8 @@ class SqlExport:
                 extra.append(f"{alias}.n AS {alias}")
                 numbers[position] = f"s.{alias}"
         if "s.rn" in numbers.values():  # a window only where a row number is its own order
+            if places is not None:
+                raise NotCompilable(f"{plan.name}: its own row numbers need the whole table")
             extra.append("row_number() OVER (ORDER BY s.ord, s.k) AS rn")
         middle = (
             f"SELECT {', '.join(['s.*', *extra])} FROM ({inner}) AS s "
