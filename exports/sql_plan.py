@@ -1,8 +1,8 @@
 """Table plans compiled to SQL: the de-identification done by PostgreSQL, for the current data.
 
-`SqlExport(plans, pseudonyms).select(plan, target)` gives one SELECT per table plan whose
-rows are the plan's export rows, in the export's order (case code, then the row's id), ready
-for `COPY (…) TO STDOUT (FORMAT csv, HEADER)`:
+`SqlExport(plans, pseudonyms, ordinals).select(plan, target)` gives one SELECT per table plan
+whose rows are the plan's export rows, in the export's order (case code, then the row's id),
+ready for `COPY (…) TO STDOUT (FORMAT csv, HEADER)`:
 
 - `target="csv"`: every cell already as the CSV writer (`exports.formats.csv_file`) spells it
   (booleans `true`/`false`, floats as Python's `repr`, the top-coded age "90+", text cells
@@ -12,14 +12,15 @@ for `COPY (…) TO STDOUT (FORMAT csv, HEADER)`:
 
 What each column is made of comes from the plan's `CellRule`s (exports.deid), the same plan
 the Python `Deidentifier` runs, and the two paths are tested to write the same bytes. The
-pseudonyms are computed in Python (the key never reaches the database) and passed as one
-jsonb parameter, looked up by case code. Row numbers follow `deid.RowNumbering`: a table's
+pseudonyms are computed in Python (the key never reaches the database) and passed as
+fixed-width bytes in case-code order; each case's place in that order comes as an int array
+indexed by case id, and rows sort by it. Row numbers follow `deid.RowNumbering`: a table's
 rows are numbered in the order the export first meets them (a child table written before
 its parent meets the parent's rows first), so numbering a parent table here orders its
-"meetings" by (table order, case code, row id) and keeps each row's first one.
+"meetings" by (table order, place, row id) and keeps each row's first one.
 
-The application role runs these (no temporary table, no function of our own): a plain
-SELECT over the tables, built from the same querysets as `exports.sources.CurrentData`.
+The application role runs these (no temporary table, no function of our own): plain SELECTs
+over the tables, their joins built by Django from the plan's lookups.
 """
 
 from __future__ import annotations
