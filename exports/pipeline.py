@@ -255,19 +255,29 @@ def _sql_export(
     if not isinstance(source, CurrentData):
         return None
     pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
-    cases = source.queryset(plans[0]).values_list("pk", "code")  # in case-code order
+    wide = plans[0]
+    dates = [wide.sources[i] for i in wide._context[1:]]  # the index date's four lookups
+    cases = source.queryset(wide).values_list("pk", "code", *dates)  # in case-code order
     pseudonyms = bytearray()  # fixed width, in that order: 13 bytes a case
     places = array.array("i")  # at each case id, its place in code order (0: not exported)
-    for place, (pk, code) in enumerate(cases.iterator(5_000), start=1):
+    # At each case id, its index date (exports.deid.index_date): 2 x ordinal + approximate.
+    index_dates = array.array("i")
+    for place, (pk, code, *known) in enumerate(cases.iterator(5_000), start=1):
         value = pseudonym(code).encode("ascii")
         if len(value) != sql_plan.PSEUDONYM_BYTES:
             raise ValueError(f"A pseudonym of {len(value)} bytes: the SQL reads fixed widths.")
         pseudonyms += value
         if pk >= len(places):
             places.extend([0] * (pk + 1 - len(places)))
+            index_dates.extend([0] * (pk + 1 - len(index_dates)))
         places[pk] = place
-    ordinals = "{" + ",".join(map(str, places[1:])) + "}"  # PostgreSQL arrays start at 1
-    return sql_plan.SqlExport(plans, bytes(pseudonyms), ordinals)
+        index = deid.index_date(*known)
+        if index is not None:
+            index_dates[pk] = index.date.toordinal() * 2 + index.approximate
+    # PostgreSQL arrays start at 1.
+    ordinals = "{" + ",".join(map(str, places[1:])) + "}"
+    index_literal = "{" + ",".join(map(str, index_dates[1:])) + "}"
+    return sql_plan.SqlExport(plans, bytes(pseudonyms), ordinals, index_literal)
 
 
 def _counts(

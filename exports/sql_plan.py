@@ -76,10 +76,12 @@ class SqlExport:
         plans: Sequence[deid.TablePlan],
         pseudonyms: bytes,
         ordinals_literal: str,
+        index_dates_literal: str,
     ):
         self.plans = list(plans)
         self.pseudonyms = pseudonyms
         self.ordinals = ordinals_literal
+        self.index_dates = index_dates_literal
         self._position = {plan.name: i for i, plan in enumerate(self.plans)}
 
     # ---- the rows of a plan, as Django selects them ----
@@ -98,16 +100,22 @@ class SqlExport:
         lookups: Sequence[str],
         aliases: str,
         places: tuple[int, int] | None = None,
+        index: bool = False,
     ) -> tuple:
         """`_inner` with the case's place in code order, `ord`, after `aliases`, then `k`;
-        only the cases placed from `places[0]` to `places[1]` when given."""
+        only the cases placed from `places[0]` to `places[1]` when given; with `index`,
+        also the case's index date as `idx` and whether it is approximate, `idx_approx`."""
         sql, params = self._inner(plan, [*lookups, _case_id_lookup(plan)])
+        dated = ""
+        if index:  # `iv`: 2 x the date's ordinal (0001-01-01 is 1) + 1 if approximate; 0: none
+            dated = ", (%s::int[])[o.cid] AS iv"
+            params = (self.index_dates, *params)
         names = ", ".join(n for n in (aliases, "cid", "k") if n)
         within = (
             "" if places is None else f" AND e.ord BETWEEN {int(places[0])} AND {int(places[1])}"
         )
         return (
-            f"SELECT * FROM (SELECT o.*, (%s::int[])[o.cid] AS ord FROM ({sql}) "
+            f"SELECT * FROM (SELECT o.*, (%s::int[])[o.cid] AS ord{dated} FROM ({sql}) "
             f"AS o({names})) AS e WHERE e.ord > 0{within}",
             (self.ordinals, *params),
         )
@@ -191,21 +199,16 @@ class SqlExport:
         # index date's four when a date becomes an interval.
         needed = {i for _c, rule in columns for i in rule.at if i >= 0 and rule.op != "export_id"}
         intervals = any(rule.op.startswith("interval_") for _c, rule in columns)
-        if intervals:
-            needed |= set(plan._context[1:])
         read = sorted(needed)
         source = [f"c{i}" for i in range(len(plan.sources))]
         aliases = ", ".join(source[i] for i in read)
         lookups = [plan.sources[i] for i in read]
-        inner, inner_params = self._ordered(plan, lookups, aliases, places)
-        _code, le, le_p, mds, mds_p = (f"s.{source[i]}" for i in plan._context)
+        inner, inner_params = self._ordered(plan, lookups, aliases, places, index=intervals)
         extra: list[str] = []
         if intervals:
-            le_first = f"({le} IS NOT NULL AND ({mds} IS NULL OR {le} <= {mds}))"
             extra += [
-                f"CASE WHEN {le_first} THEN {le} ELSE {mds} END AS idx",
-                f"CASE WHEN {le_first} THEN {_partial(le_p)} ELSE {_partial(mds_p)} END "
-                "AS idx_approx",
+                "CASE WHEN s.iv > 0 THEN DATE '0001-01-01' + (s.iv / 2 - 1) END AS idx",
+                "mod(s.iv, 2) = 1 AS idx_approx",
             ]
         numbers: dict[int, str] = {}  # column position -> its number in the middle query
         joins, join_params = [], []
