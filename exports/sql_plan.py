@@ -13,11 +13,12 @@ ready for `COPY (…) TO STDOUT (FORMAT csv, HEADER)`:
 What each column is made of comes from the plan's `CellRule`s (exports.deid), the same plan
 the Python `Deidentifier` runs, and the two paths are tested to write the same bytes. The
 pseudonyms are computed in Python (the key never reaches the database) and passed as
-fixed-width bytes in case-code order; each case's place in that order comes as an int array
-indexed by case id, and rows sort by it. Row numbers follow `deid.RowNumbering`: a table's
-rows are numbered in the order the export first meets them (a child table written before
-its parent meets the parent's rows first), so numbering a parent table here orders its
-"meetings" by (table order, place, row id) and keeps each row's first one.
+fixed-width bytes in case-code order; each case's place in that order, and its index date
+(computed by `deid.index_date`), come as int arrays indexed by case id; rows sort by place.
+Row numbers follow `deid.RowNumbering`: a table's rows are numbered in the order the export
+first meets them (a child table written before its parent meets the parent's rows first),
+so numbering a parent table here orders its "meetings" by (table order, place, row id) and
+keeps each row's first one.
 
 The application role runs these (no temporary table, no function of our own): plain SELECTs
 over the tables, their joins built by Django from the plan's lookups.
@@ -66,7 +67,9 @@ class SqlExport:
 
     `ordinals_literal`: an int array literal giving, at each case id, the case's place in
     case-code order, 1, 2, 3… (0: not exported, e.g. withdrawn); `pseudonyms`: the exported
-    cases' pseudonyms in that order, PSEUDONYM_BYTES each. Rows are sorted by (the case's
+    cases' pseudonyms in that order, PSEUDONYM_BYTES each; `index_dates_literal`: at each
+    case id, twice its index date's ordinal, plus 1 when approximate (0: none). Rows are
+    sorted by (the case's
     place, row id), the same order as (case code, row id): integers compare much faster
     than text under the database's collation, and no query joins the case table for its
     code or status."""
