@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cohorts.eligibility import evaluate
+from cohorts.eligibility import ELIGIBLE, evaluate
 from cohorts.models import (
     VERDICT_CHOICES,
     Adjudication,
@@ -34,6 +34,20 @@ from exports.formats.columns import BOOLEAN, CODE, TEXT, ColumnSpec
 
 def _text(value: Any) -> Any:
     return value or None  # "" is "not recorded"
+
+
+def _text_sql(value: str) -> str:
+    return f"NULLIF({value}, '')"
+
+
+def _overrules_sql(decision: str, computed: str) -> str:
+    """`_overrules` in SQL."""
+    eligible, include = ELIGIBLE, Decision.INCLUDE.value
+    return (
+        f"CASE WHEN COALESCE({decision}, '') = '' OR COALESCE({computed}, '') = '' THEN NULL "
+        f"WHEN {decision} = '{include}' THEN {computed} <> '{eligible}' "
+        f"ELSE {computed} = '{eligible}' END"
+    )
 
 
 def _verdicts() -> tuple[tuple[str | int, str], ...]:
@@ -106,12 +120,14 @@ ELIGIBILITY = extensions.CaseVariables(
             ),
             lookups=("eligibility",),
             value=_text,
+            sql=_text_sql,
         ),
         extensions.CaseVariable(
             code="eligibility.rule_version",
             column=lambda: ColumnSpec("elig_rule_version", _("eligibility rules version"), TEXT),
             lookups=("eligibility_version",),
             value=_text,
+            sql=_text_sql,
         ),
     ),
     as_of=assessment_as_of,
@@ -133,6 +149,7 @@ ADJUDICATION = extensions.CaseVariables(
             ),
             lookups=("decision",),
             value=_text,
+            sql=_text_sql,
         ),
         extensions.CaseVariable(
             code="adjudication.computed",
@@ -144,6 +161,7 @@ ADJUDICATION = extensions.CaseVariables(
             ),
             lookups=("computed",),
             value=_text,
+            sql=_text_sql,
         ),
         extensions.CaseVariable(
             code="adjudication.overrules",
@@ -152,12 +170,14 @@ ADJUDICATION = extensions.CaseVariables(
             ),
             lookups=("decision", "computed"),
             value=_overrules,
+            sql=_overrules_sql,
         ),
         extensions.CaseVariable(
             code="adjudication.reason",
             column=lambda: ColumnSpec("adj_reason", _("adjudication reason"), TEXT),
             lookups=("reason",),
             value=_text,
+            sql=_text_sql,
             free_text=True,
         ),
         extensions.CaseVariable(
@@ -165,6 +185,7 @@ ADJUDICATION = extensions.CaseVariables(
             column=lambda: ColumnSpec("adj_justification", _("justification for overruling"), TEXT),
             lookups=("justification",),
             value=_text,
+            sql=_text_sql,
             free_text=True,
         ),
     ),

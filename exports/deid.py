@@ -38,7 +38,6 @@ strict Safe Harbor ages.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -178,6 +177,23 @@ class IndexDate:
     approximate: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CellRule:
+    """What a column's cell is made of, as data (the SQL compiler, `exports.sql_export`,
+    reads it; the Python `Deidentifier` runs the plan's cells, built beside it).
+
+    `op`: "export_id", "centre", "text" (empty is not entered), "number", "raw", "row_id",
+    "parent_row_id" (`table`: the numbered table), "age", "age_decade", "year",
+    "interval_days", "interval_approx" (`at`: the date, then its precision or -1), or
+    "variable" (`variable`: an `extensions.CaseVariable` over `at`).
+    """
+
+    op: str
+    at: tuple[int, ...]
+    table: str = ""
+    variable: extensions.CaseVariable | None = None
+
+
 @dataclass(frozen=True)
 class TablePlan:
     """One exported table: what to select, and what each output column is made of."""
@@ -190,6 +206,7 @@ class TablePlan:
     decisions: tuple[FieldDecision, ...]
     _cells: tuple[Callable, ...] = field(repr=False, compare=False)
     _context: tuple[int, int, int, int, int] = field(repr=False, compare=False)
+    rules: tuple[CellRule, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -212,9 +229,20 @@ def pseudonymiser(*, key: bytes, profile: str) -> Callable[[str], str]:
     def of(case_code: str) -> str:
         mac = keyed.copy()
         mac.update(case_code.encode())
-        return "P" + base64.b32encode(mac.digest()).decode("ascii")[:12]
+        # The first 12 base32 characters of the digest are its first 60 bits, spelled here
+        # two characters (10 bits) at a time: 3x faster than base64.b32encode, same text.
+        bits = int.from_bytes(mac.digest()[:8], "big") >> 4
+        pairs = _BASE32_PAIRS
+        return (
+            f"P{pairs[bits >> 50]}{pairs[(bits >> 40) & 1023]}{pairs[(bits >> 30) & 1023]}"
+            f"{pairs[(bits >> 20) & 1023]}{pairs[(bits >> 10) & 1023]}{pairs[bits & 1023]}"
+        )
 
     return of
+
+
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648, the alphabet of base64.b32encode
+_BASE32_PAIRS = tuple(a + b for a in _BASE32 for b in _BASE32)
 
 
 def check_key(key: bytes) -> None:
@@ -277,21 +305,24 @@ def _is_partial(precision: str | None) -> bool:
 # ---- plans ----
 
 
-def wide_plan(profile: Profile) -> TablePlan:
+def wide_plan(profile: Profile, entries: list[DictionaryEntry] | None = None) -> TablePlan:
     """The one-row-per-case table: the case and its one-per-case sections."""
-    return _build(WIDE_TABLE, WIDE_MODELS, profile, wide=True)
+    return _build(WIDE_TABLE, WIDE_MODELS, profile, wide=True, entries=entries)
 
 
-def long_plan(model: type[models.Model], profile: Profile) -> TablePlan:
+def long_plan(
+    model: type[models.Model], profile: Profile, entries: list[DictionaryEntry] | None = None
+) -> TablePlan:
     """The table of one repeating group (treatments, NGS variants…), one row per row."""
     if model not in REPEATING:
         raise ValueError(f"{model.__name__} is not a repeating group: it is in the wide table.")
-    return _build(export_prefix(model), (model,), profile, wide=False)
+    return _build(export_prefix(model), (model,), profile, wide=False, entries=entries)
 
 
 def export_plans(profile: Profile) -> list[TablePlan]:
     """Every table of an export: the wide table, then each repeating group in CRF order."""
-    return [wide_plan(profile), *(long_plan(m, profile) for m in REPEATING)]
+    entries = dictionary_rows()  # built once: it translates every label
+    return [wide_plan(profile, entries), *(long_plan(m, profile, entries) for m in REPEATING)]
 
 
 class _Builder:
@@ -300,6 +331,7 @@ class _Builder:
         self.sources: list[str] = []
         self.columns: list[ColumnSpec] = []
         self.cells: list[Callable] = []
+        self.rules: list[CellRule] = []
         self.decisions: list[FieldDecision] = []
         # Every row carries its case code and the two diagnosis dates (for the index date).
         to_case = "" if wide else case_lookup(model) + "__"
@@ -316,9 +348,10 @@ class _Builder:
             self.sources.append(lookup)
         return self.sources.index(lookup)
 
-    def add(self, column: ColumnSpec, cell: Callable) -> str:
+    def add(self, column: ColumnSpec, cell: Callable, rule: CellRule) -> str:
         self.columns.append(column)
         self.cells.append(cell)
+        self.rules.append(rule)
         return column.name
 
     def decide(self, code: str, treatment: str, names: Sequence[str], reason: str = "") -> None:
@@ -338,18 +371,25 @@ class _Builder:
             decisions=tuple(self.decisions),
             _cells=tuple(self.cells),
             _context=self.context,  # type: ignore[arg-type]
+            rules=tuple(self.rules),
         )
 
 
 def _build(
-    name: str, table_models: Sequence[type[models.Model]], profile: Profile, *, wide: bool
+    name: str,
+    table_models: Sequence[type[models.Model]],
+    profile: Profile,
+    *,
+    wide: bool,
+    entries: list[DictionaryEntry] | None = None,
 ) -> TablePlan:
-    entries = dictionary_rows()
+    entries = dictionary_rows() if entries is None else entries
     _check_allowed_free_text(profile, entries)
     builder = _Builder(name, table_models[0], profile, wide)
     builder.add(
         ColumnSpec(EXPORT_ID, _("export identifier (pseudonym)"), TEXT, treatment="export_id"),
         lambda row, ctx: ctx[0],
+        CellRule("export_id", (builder.context[0],)),
     )
     by_table = {m._meta.model_name: m for m in table_models}
     for entry in entries:
@@ -376,7 +416,8 @@ def _plan_case_variable(
     def cell(row, ctx):
         return variable.value(*(row[i] for i in at))
 
-    b.decide(variable.code, treatment, [b.add(column, cell)])
+    rule = CellRule("variable", tuple(at), variable=variable)
+    b.decide(variable.code, treatment, [b.add(column, cell, rule)])
 
 
 def _check_allowed_free_text(profile: Profile, entries: list[DictionaryEntry]) -> None:
@@ -426,11 +467,14 @@ def _plan_field(b: _Builder, model: type[models.Model], entry: DictionaryEntry) 
     column = _kept_column(b, model, f, entry, name, label, treatment, common)
     if column.kind in (TEXT, CODE):
         cell = lambda row, ctx, i=i: row[i] or None  # noqa: E731 - "" is "not entered"
+        op = "text"
     elif column.kind == NUMBER:
         cell = lambda row, ctx, i=i: None if row[i] is None else float(row[i])  # noqa: E731
+        op = "number"
     else:
         cell = lambda row, ctx, i=i: row[i]  # noqa: E731
-    b.decide(entry.code, treatment, [b.add(column, cell)])
+        op = "raw"
+    b.decide(entry.code, treatment, [b.add(column, cell, CellRule(op, (i,)))])
 
 
 def _kept_column(b, model, f, entry, name, label, treatment, common) -> ColumnSpec:
@@ -469,7 +513,8 @@ def _plan_key(b: _Builder, model, f: models.Field, entry: DictionaryEntry) -> No
         column = ColumnSpec(
             wide_name(model, f), _("centre"), TEXT, source=entry.code, treatment="centre"
         )
-        return b.decide(entry.code, "centre", [b.add(column, lambda row, ctx: row[i])])
+        rule = CellRule("centre", (i,))
+        return b.decide(entry.code, "centre", [b.add(column, lambda row, ctx: row[i], rule)])
     if entry.code in ("case.id", "case.code"):
         return b.drop(entry.code, _("replaced by export_id"))
     if not f.primary_key and f.related_model is Case:
@@ -479,7 +524,8 @@ def _plan_key(b: _Builder, model, f: models.Field, entry: DictionaryEntry) -> No
         table = export_prefix(model)
         column = ColumnSpec(ROW_ID, _("row number"), INTEGER, source=entry.code, treatment="row_id")
         cell = lambda row, ctx: ctx[2].number(table, row[i])  # noqa: E731
-        return b.decide(entry.code, "row_id", [b.add(column, cell)])
+        rule = CellRule("row_id", (i,), table=table)
+        return b.decide(entry.code, "row_id", [b.add(column, cell, rule)])
     target = f.related_model
     parent = export_prefix(target)
     column = ColumnSpec(
@@ -490,7 +536,8 @@ def _plan_key(b: _Builder, model, f: models.Field, entry: DictionaryEntry) -> No
         treatment="parent_row_id",
     )
     cell = lambda row, ctx: ctx[2].number(parent, row[i])  # noqa: E731
-    b.decide(entry.code, "parent_row_id", [b.add(column, cell)])
+    rule = CellRule("parent_row_id", (i,), table=parent)
+    b.decide(entry.code, "parent_row_id", [b.add(column, cell, rule)])
 
 
 def _plan_age(b: _Builder, entry, name: str, label: str, lookup: str, common: dict) -> None:
@@ -500,7 +547,8 @@ def _plan_age(b: _Builder, entry, name: str, label: str, lookup: str, common: di
         bands = tuple((band, band) for band in AGE_BANDS)
         column = ColumnSpec(name, label, CODE, value_labels=bands, treatment="age_decade", **common)
         cell = lambda row, ctx: age_decade(row[i])  # noqa: E731
-        return b.decide(entry.code, "age_decade", [b.add(column, cell)])
+        rule = CellRule("age_decade", (i,))
+        return b.decide(entry.code, "age_decade", [b.add(column, cell, rule)])
     column = ColumnSpec(
         name,
         label,
@@ -510,7 +558,8 @@ def _plan_age(b: _Builder, entry, name: str, label: str, lookup: str, common: di
         treatment="age",
         **common,
     )
-    b.decide(entry.code, "age", [b.add(column, lambda row, ctx: top_code_age(row[i]))])
+    cell = lambda row, ctx: top_code_age(row[i])  # noqa: E731
+    b.decide(entry.code, "age", [b.add(column, cell, CellRule("age", (i,)))])
 
 
 def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str) -> None:
@@ -520,7 +569,7 @@ def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str)
         year_label = _("%(label)s (year)") % {"label": label}
         column = ColumnSpec(name, year_label, INTEGER, treatment="year", **common)
         cell = lambda row, ctx: None if row[i] is None else row[i].year  # noqa: E731
-        return b.decide(entry.code, "year", [b.add(column, cell)])
+        return b.decide(entry.code, "year", [b.add(column, cell, CellRule("year", (i,)))])
     p = b.source(f"{lookup}_precision") if getattr(f, "partial", False) else None
 
     def interval(row, ctx):
@@ -541,9 +590,10 @@ def _plan_date(b: _Builder, model, f, entry, name: str, label: str, lookup: str)
         treatment="approx",
         **common,
     )
+    at = (i, -1 if p is None else p)
     names = [
-        b.add(days, lambda row, ctx: interval(row, ctx)[0]),
-        b.add(approx, lambda row, ctx: interval(row, ctx)[1]),
+        b.add(days, lambda row, ctx: interval(row, ctx)[0], CellRule("interval_days", at)),
+        b.add(approx, lambda row, ctx: interval(row, ctx)[1], CellRule("interval_approx", at)),
     ]
     b.decide(entry.code, "interval", names)
 
@@ -682,6 +732,30 @@ def reidentification_report(
     at_risk = sorted(i for key, ids in members.items() if sizes[key] < threshold for i in ids)
     return ReidentificationReport(
         k=min(sizes.values(), default=0), threshold=threshold, groups=groups, at_risk=tuple(at_risk)
+    )
+
+
+def report_from_groups(
+    groups: Iterable[tuple[tuple[str | None, str | None, str | None], int, Sequence[str] | None]],
+    *,
+    threshold: int,
+) -> ReidentificationReport:
+    """The report from groups already counted (the SQL path's GROUP BY): each group's key
+    (sex, age band, centre), size, and its export ids when it is under the threshold."""
+    if threshold < 1:
+        raise ValueError(_("The k threshold must be at least 1 (got %(k)s).") % {"k": threshold})
+    sizes: dict[tuple, int] = {}
+    at_risk: list[str] = []
+    for key, size, ids in groups:
+        sizes[key] = size
+        if size < threshold:
+            at_risk.extend(ids or ())
+    ordered = tuple(sorted(sizes.items(), key=lambda item: tuple(v or "" for v in item[0])))
+    return ReidentificationReport(
+        k=min(sizes.values(), default=0),
+        threshold=threshold,
+        groups=ordered,
+        at_risk=tuple(sorted(at_risk)),
     )
 
 

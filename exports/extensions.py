@@ -33,6 +33,9 @@ class CaseVariable:
     lookups: tuple[str, ...]
     value: Callable[..., Any]  # value(*values of lookups)
     free_text: bool = False
+    # The same value in SQL from the SQL expressions of the lookups (exports.sql_plan), for
+    # the current data; None: the wide table is then exported through Python.
+    sql: Callable[..., str] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ Every table is read once per format rather than teed to all writers at once: the
 stay independent and nothing but the current row is held (Stata and SPSS excepted, see
 `exports.formats`). The source's snapshot makes every read see the same data.
 
+For the current data, CSV and Parquet skip Python's per-cell work: each plan is compiled to
+one SELECT that de-identifies in PostgreSQL (`exports.sql_plan`), streamed by `COPY … TO
+STDOUT` into the file (`exports.copy_export`), and the k report is a GROUP BY. The Python
+`Deidentifier` stays the reference (tested to give the same bytes), and writes freezes and
+the other formats.
+
 Files: `<table>.<ext>` per table and format, `codebook.csv`, `codebook.json`,
 `reidentification.json`, then `manifest.json` (every other file's SHA-256 and rows). The
 same data, profile, formats and key give byte-identical files (the manifest aside, which
@@ -23,12 +29,14 @@ states its creation time).
 
 from __future__ import annotations
 
+import array
 import datetime
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -36,17 +44,19 @@ from typing import Protocol
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exports import codebook, deid, manifest
+from exports import codebook, copy_export, deid, manifest, sql_files, sql_plan
 from exports.dictionary import dictionary_rows
 from exports.formats import FORMATS, WRITERS, write_table
 from exports.manifest import DigestWriter, FileRecord
-from exports.sources import Source
+from exports.sources import CurrentData, Source
 
 Progress = Callable[[int, int], None]  # (rows written, rows to write)
 PROGRESS_EVERY = 1_000
+SQL_FORMATS = ("csv", "parquet")  # written by COPY from the current data
 CODEBOOK_CSV, CODEBOOK_JSON = "codebook.csv", "codebook.json"
 REPORT_JSON, MANIFEST_JSON = "reidentification.json", "manifest.json"
 # The k report's key variables in the wide table (see exports.deid.report_for_table).
@@ -120,7 +130,10 @@ def run_export(
     k_threshold: int,
     progress: Progress | None = None,
     created_at: datetime.datetime | None = None,
+    use_sql: bool = True,
 ) -> ExportResult:
+    """`use_sql=False` writes every file through the Python `Deidentifier` (the reference
+    the SQL path is tested against)."""
     formats = check_formats(formats)
     deid.check_key(key)
     entries = dictionary_rows()
@@ -130,34 +143,82 @@ def run_export(
     k_rows: list[tuple] = []
     report_progress = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix="registry-export-") as work:
-        with source.snapshot():
-            counts = {plan.name: source.count(plan) for plan in plans}
+        with source.snapshot(), ExitStack() as stack:
+            sql = _sql_export(source, plans, key, profile) if use_sql else None
+            if sql is not None:
+                stack.enter_context(copy_export.query_settings(connection.connection.cursor()))
+            wide = plans[0]
+            report = None
+            reports: list[deid.ReidentificationReport] = []  # the SQL path's, when it runs
+            queries: list[sql_files.QueryJob] = []
+            if sql is not None and sql_plan.compilable(wide):
+                deid.report_from_groups((), threshold=k_threshold)  # a bad threshold: refused now
+                queries.append(
+                    sql_files.QueryJob(lambda cursor: reports.append(
+                        _k_report_sql(cursor, sql, wide, k_threshold)
+                    ))
+                )  # fmt: skip
+            counts = _counts(source, sql, plans)
             total = sum(counts.values()) * len(formats)
-            done = 0
-            report_progress(done, total)
-            for plan in plans:
-                for fmt in formats:
+            report_progress(0, total)
+            jobs = [
+                sql_files.FileJob(plan, fmt, name, Path(work) / name)
+                for plan in plans
+                for fmt in formats
+                for name in [f"{plan.name}.{WRITERS[fmt][0]}"]
+            ]
+
+            def progress() -> None:
+                report_progress(sum(job.done for job in jobs), total)
+
+            by_sql = [
+                job
+                for job in jobs
+                if sql is not None and job.fmt in SQL_FORMATS and sql_plan.compilable(job.plan)
+            ]
+            if sql is not None and (by_sql or queries):
+                for job in by_sql:
+                    job.weight = counts[job.plan.name] * len(job.plan.columns)
+                shared = getattr(source, "shareable", False) and len(by_sql) > 1
+                snapshot = sql_files.export_snapshot() if shared else None
+                spools = sql_files.split(by_sql, wide, counts[wide.name]) if shared else []
+                sql_files.write_files(
+                    sql,
+                    [*by_sql, *queries, *spools],
+                    snapshot=snapshot,
+                    progress=progress,
+                    every=PROGRESS_EVERY,
+                )
+                report = reports[0] if reports else None
+            for job in jobs:  # the Python path, in the export's order (its row numbering)
+                if job in by_sql:
+                    continue
+                with job.path.open("wb") as handle:
+                    out = DigestWriter(handle)
                     rows: Iterable[Sequence] = deid.Deidentifier(
-                        plan, key=key, numbering=numbering
-                    ).rows(source.rows(plan))
-                    if plan.name == deid.WIDE_TABLE and fmt == formats[0]:
-                        rows = _keep_k_keys(plan, rows, k_rows)
-                    rows = _counted(rows, lambda n, base=done: report_progress(base + n, total))
-                    name = f"{plan.name}.{WRITERS[fmt][0]}"
-                    path = Path(work) / name
-                    with path.open("wb") as handle:
-                        out = DigestWriter(handle)
-                        written = write_table(fmt, plan.columns, rows, out, table=plan.name)
-                    if written != counts[plan.name]:
-                        raise RuntimeError(
-                            f"{name}: {written} rows written, {counts[plan.name]} counted: the "
-                            "source changed during the export; run it again."
-                        )
-                    records.append(out.record(name, table=plan.name, fmt=fmt, rows=written))
-                    sink.put(name, path)
-                    done += written
-                    report_progress(done, total)
-        report = deid.reidentification_report(k_rows, threshold=k_threshold)
+                        job.plan, key=key, numbering=numbering
+                    ).rows(source.rows(job.plan))
+                    if job.plan is wide and job.fmt == formats[0] and report is None:
+                        rows = _keep_k_keys(job.plan, rows, k_rows)
+                    rows = _counted(rows, lambda n, job=job: _tick(job, n, progress))
+                    job.written = write_table(
+                        job.fmt, job.plan.columns, rows, out, table=job.plan.name
+                    )
+                job.record = out.record(
+                    job.name, table=job.plan.name, fmt=job.fmt, rows=job.written
+                )
+                _tick(job, job.written, progress)
+            for job in jobs:
+                if job.written != counts[job.plan.name]:
+                    raise RuntimeError(
+                        f"{job.name}: {job.written} rows written, {counts[job.plan.name]} "
+                        "counted: the source changed during the export; run it again."
+                    )
+                assert job.record is not None
+                records.append(job.record)
+                sink.put(job.name, job.path)
+        if report is None:
+            report = deid.reidentification_report(k_rows, threshold=k_threshold)
         documents = {
             CODEBOOK_CSV: ("csv", codebook.to_csv(codebook.codebook_rows(plans))),
             CODEBOOK_JSON: ("json", codebook.to_json(plans)),
@@ -186,6 +247,61 @@ def run_export(
     return ExportResult(tuple(records), document, report)
 
 
+def _sql_export(
+    source: Source, plans: Sequence[deid.TablePlan], key: bytes, profile: deid.Profile
+) -> sql_plan.SqlExport | None:
+    """The SELECTs of the current data's tables, with every exported case's pseudonym
+    (computed here: the key never reaches the database); None for another source."""
+    if not isinstance(source, CurrentData):
+        return None
+    pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
+    wide = plans[0]
+    dates = [wide.sources[i] for i in wide._context[1:]]  # the index date's four lookups
+    cases = source.queryset(wide).values_list("pk", "code", *dates)  # in case-code order
+    pseudonyms = bytearray()  # fixed width, in that order: 13 bytes a case
+    places = array.array("i")  # at each case id, its place in code order (0: not exported)
+    # At each case id, its index date (exports.deid.index_date): 2 x ordinal + approximate.
+    index_dates = array.array("i")
+    for place, (pk, code, *known) in enumerate(cases.iterator(5_000), start=1):
+        value = pseudonym(code).encode("ascii")
+        if len(value) != sql_plan.PSEUDONYM_BYTES:
+            raise ValueError(f"A pseudonym of {len(value)} bytes: the SQL reads fixed widths.")
+        pseudonyms += value
+        if pk >= len(places):
+            places.extend([0] * (pk + 1 - len(places)))
+            index_dates.extend([0] * (pk + 1 - len(index_dates)))
+        places[pk] = place
+        index = deid.index_date(*known)
+        if index is not None:
+            index_dates[pk] = index.date.toordinal() * 2 + index.approximate
+    # PostgreSQL arrays start at 1.
+    ordinals = "{" + ",".join(map(str, places[1:])) + "}"
+    index_literal = "{" + ",".join(map(str, index_dates[1:])) + "}"
+    return sql_plan.SqlExport(plans, bytes(pseudonyms), ordinals, index_literal)
+
+
+def _counts(
+    source: Source, sql: sql_plan.SqlExport | None, plans: Sequence[deid.TablePlan]
+) -> dict[str, int]:
+    """Rows per table: the SQL path counts them all in one statement."""
+    if sql is None:
+        return {plan.name: source.count(plan) for plan in plans}
+    statement = sql.counts()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        row = cursor.fetchone()
+    return {plan.name: n for plan, n in zip(plans, row, strict=True)}
+
+
+def _k_report_sql(
+    cursor, sql: sql_plan.SqlExport, wide: deid.TablePlan, threshold: int
+) -> deid.ReidentificationReport:
+    statement = sql.k_groups(wide, threshold, sex=K_SEX, age=K_AGE, centre=K_CENTRE)
+    cursor.execute(statement.sql, statement.params)
+    groups = [((sex, band, centre), size, ids) for sex, band, centre, size, ids in cursor]
+    return deid.report_from_groups(groups, threshold=threshold)
+
+
 def report_as_dict(report: deid.ReidentificationReport) -> dict:
     return {
         "k": report.k,
@@ -207,6 +323,11 @@ def _keep_k_keys(plan: deid.TablePlan, rows: Iterable[Sequence], into: list) -> 
     for row in rows:
         into.append(tuple(None if i is None else row[i] for i in at))
         yield row
+
+
+def _tick(job: sql_files.FileJob, n: int, progress: Callable[[], None]) -> None:
+    job.done = n
+    progress()
 
 
 def _counted(rows: Iterable[Sequence], tick: Callable[[int], None]) -> Iterator[Sequence]:

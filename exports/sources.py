@@ -60,6 +60,9 @@ class CurrentData:
     """The registry's live tables, withdrawn cases left out."""
 
     freeze: str | None = None
+    # True inside a snapshot of its own transaction: another session may share it
+    # (exports.sql_files); a caller's transaction may hold rows no other session sees.
+    shareable: bool = False
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -69,9 +72,14 @@ class CurrentData:
             if outermost:
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield
+            self.shareable = outermost
+            try:
+                yield
+            finally:
+                self.shareable = False
 
-    def _queryset(self, plan: TablePlan) -> QuerySet:
+    def queryset(self, plan: TablePlan) -> QuerySet:
+        """The plan's rows (withdrawn cases left out), in the export's order."""
         if plan.model is Case:
             return Case.objects.exclude(status=Status.WITHDRAWN).order_by("code")
         to_case = case_lookup(plan.model)
@@ -80,11 +88,11 @@ class CurrentData:
         ).order_by(f"{to_case}__code", "pk")
 
     def count(self, plan: TablePlan) -> int:
-        return self._queryset(plan).count()
+        return self.queryset(plan).count()
 
     def rows(self, plan: TablePlan) -> Iterator[Sequence]:
         # Inside a transaction, .iterator() reads through a server-side cursor in chunks.
-        return self._queryset(plan).values_list(*plan.sources).iterator(chunk_size=CHUNK_ROWS)
+        return self.queryset(plan).values_list(*plan.sources).iterator(chunk_size=CHUNK_ROWS)
 
 
 class CaseRowsSource:

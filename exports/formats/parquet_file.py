@@ -50,7 +50,7 @@ def write_parquet(
     schema = parquet_schema(columns)
     convert = [_converter(c) for c in columns]
     count = 0
-    with pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=True) as writer:
+    with open_writer(out, schema) as writer:
         batch: list[list] = [[] for _ in columns]
         for row in iter_checked(columns, rows):
             for values, fix, value in zip(batch, convert, row, strict=True):
@@ -64,11 +64,23 @@ def write_parquet(
     return count
 
 
+def open_writer(out: BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
+    """The writer every Parquet file of an export is made with (exports.copy_export too)."""
+    return pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=True)
+
+
+def write_row_group(writer: pq.ParquetWriter, schema: pa.Schema, arrays: Sequence) -> None:
+    """One row group of contiguous arrays (one per column): the same arrays give the same
+    bytes, whichever path built them."""
+    table = pa.Table.from_arrays(list(arrays), schema=schema)
+    writer.write_table(table, row_group_size=table.num_rows)
+
+
 def _flush(writer: pq.ParquetWriter, schema: pa.Schema, batch: list[list]) -> None:
     arrays = [
         pa.array(values, type=field.type) for values, field in zip(batch, schema, strict=True)
     ]
-    writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=len(batch[0]))
+    write_row_group(writer, schema, arrays)
 
 
 def _converter(column: ColumnSpec):

@@ -1,0 +1,241 @@
+"""The current data's CSV and Parquet de-identified by PostgreSQL and streamed by COPY
+(exports.sql_plan, exports.copy_export) against the Python `Deidentifier`, the reference:
+the same bytes in every file, as the application role."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import threading
+import uuid
+
+import pyarrow.parquet as pq
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from cohorts.adjudication import adjudicate
+from cohorts.assessment import reassess
+from crf import access
+from crf import models as crf
+from crf.codes import Status
+from crf.lifecycle import case_withdraw
+from crf.models import Case
+from crf.models.fields import FREE_TEXT
+from demo import synthetic
+from exports import copy_export, deid, pipeline, sql_plan
+from exports.dictionary import dictionary_rows
+from exports.extensions import groups
+from exports.formats.csv_file import quoted
+from exports.sources import CurrentData
+from tests.factories import (
+    CaseFactory,
+    CentreFactory,
+    DemographicsFactory,
+    HaematologicalDiseaseFactory,
+    SkinBiopsyFactory,
+)
+
+KEY = b"s" * 40
+# Text a CSV writer must quote, a spreadsheet must not run, a reader must not take as null.
+AWKWARD = [
+    "line one\nline two", "carriage\rreturn", 'say "hi", then go', "=SUM(A1:A9)", "-3 days",
+    "\tindented", "+33 1 23", "@home", "NA", "null", "é ü 中文", " spaced ",
+]  # fmt: skip
+
+
+def all_free_text() -> frozenset[str]:
+    codes = {e.code for e in dictionary_rows() if e.deid_class == FREE_TEXT}
+    codes |= {v.code for g in groups() for v in g.variables if v.free_text}
+    return frozenset(codes)
+
+
+PROFILES = {
+    "deidentified": lambda: deid.Profile("deidentified"),
+    "strict": lambda: deid.Profile(
+        "strict", date_mode=deid.DATE_YEAR, age_mode=deid.AGE_DECADE, keep_centre=False
+    ),
+    "free-text": lambda: deid.Profile("free-text", allowed_free_text=all_free_text()),
+}
+
+
+@pytest.fixture
+def filled(db, centre_a, centre_b, coordinator, investigator_a):
+    """Synthetic patients of three centres (every repeating group, partial dates, missing
+    codes) through the batch path; withdrawn cases; awkward free text, floats and ages;
+    central reviews; adjudications (the case variables)."""
+    third = CentreFactory(code="gamma", name="Hôpital Gamma")
+    synthetic.generate(cases=60, seed=11, centre_ids=[centre_a.pk, centre_b.pk, third.pk])
+    investigator = access.actor_for(investigator_a)
+    for case in Case.objects.filter(centre=centre_a).order_by("code")[:4]:  # never exported
+        case_withdraw(actor=investigator, case=case, based_on=case.version, reason="consent")
+    for i, text in enumerate(AWKWARD):
+        case = CaseFactory(centre=(centre_a, centre_b)[i % 2])
+        DemographicsFactory(case=case, sex=("female", "male", "unknown")[i % 3],
+                            le_diagnosis_date=dt.date(2015, 1 + i % 12, 1 + i),
+                            le_diagnosis_date_precision=("day", "month", "year")[i % 3],
+                            age_at_le_diagnosis=(89, 90, 101, 0, None, 45)[i % 6],
+                            age_at_mds_diagnosis=(None, 91, 30)[i % 3],
+                            vital_status="dead", death_cause_detail=text)  # fmt: skip
+        HaematologicalDiseaseFactory(case=case, diagnosis_date=dt.date(2015, 3, 3 + i),
+                                     hb=(12.0, 0.1, 7.25, 20.0, 1e-05, None)[i % 6],
+                                     hb_missing=("", "", "", "", "", "not_applicable")[i % 6],
+                                     karyotype_iscn=text)  # fmt: skip
+        biopsy = SkinBiopsyFactory(case=case, taken_on=dt.date(2016, 2, 1 + i),
+                                   local_diagnosis_detail=text)  # fmt: skip
+        crf.CentralReview.objects.create(biopsy=biopsy, diagnosis="le_specific",
+                                         diagnosis_detail=text)  # fmt: skip
+    cases = list(Case.objects.exclude(status=Status.WITHDRAWN).order_by("code"))
+    reassess(cases)
+    who = access.actor_for(coordinator)
+    adjudicate(actor=who, case=cases[0], decision="include", reason=AWKWARD[0],
+               justification=AWKWARD[2])  # fmt: skip
+    adjudicate(actor=who, case=cases[1], decision="exclude", reason=AWKWARD[3],
+               justification=AWKWARD[1])  # fmt: skip
+
+
+@pytest.fixture
+def app_role(filled):
+    """The export's session as the application role (`manage.py db_roles`)."""
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    call_command("db_roles", role=role, stdout=None)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET LOCAL ROLE "{role}"')
+    yield role
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+
+
+def export(tmp_path, name, profile, *, use_sql, formats=("csv", "parquet"), k=5):
+    return pipeline.run_export(
+        source=CurrentData(),
+        profile=profile,
+        formats=list(formats),
+        key=KEY,
+        sink=pipeline.DirectorySink(tmp_path / name),
+        k_threshold=k,
+        use_sql=use_sql,
+    )
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_sql_path_writes_the_same_bytes_as_the_python_path(
+    app_role, tmp_path, monkeypatch, profile
+):
+    copied = []
+    for name in ("write_csv", "write_parquet"):  # a spy: the real writers run
+        real = getattr(copy_export, name)
+        monkeypatch.setattr(copy_export, name, lambda *a, _real=real, **kw: copied.append(1)
+                            or _real(*a, **kw))  # fmt: skip
+    policy = PROFILES[profile]()
+    by_sql = export(tmp_path, "sql", policy, use_sql=True)
+    assert len(copied) == 2 * len(deid.export_plans(policy))  # every table, both formats
+    by_python = export(tmp_path, "python", policy, use_sql=False)
+    assert len(copied) == 2 * len(deid.export_plans(policy))  # the reference used none
+
+    files = [(f.name, f.rows, f.sha256) for f in by_sql.files]
+    assert files == [(f.name, f.rows, f.sha256) for f in by_python.files]
+    assert by_sql.manifest["row_counts"] == by_python.manifest["row_counts"]
+    assert by_sql.report == by_python.report
+    # The data are what the fixture wrote: every table filled, withdrawn cases left out.
+    rows = by_sql.manifest["row_counts"]
+    assert all(rows[table] > 0 for table in rows), rows
+    assert rows["cases"] == Case.objects.exclude(status=Status.WITHDRAWN).count()
+    assert by_sql.report.at_risk  # small groups: the export ids at risk are compared too
+
+
+def test_awkward_text_survives_both_formats(app_role, tmp_path):
+    export(tmp_path, "sql", PROFILES["free-text"](), use_sql=True)
+    with (tmp_path / "sql" / "cases.csv").open(newline="", encoding="utf-8") as handle:
+        details = {row["dem_death_cause_detail"] for row in csv.DictReader(handle)}
+    neutralised = {"'" + t if t[0] in "=+-@\t" else t for t in AWKWARD}
+    assert neutralised <= details
+    parquet = pq.read_table(tmp_path / "sql" / "cases.parquet")
+    assert set(AWKWARD) <= set(parquet.column("dem_death_cause_detail").to_pylist())
+    assert None in parquet.column("dem_death_cause_detail").to_pylist()  # not entered
+
+
+def test_floats_are_spelled_as_python_writes_them(db):
+    values = [0.0, -0.0, 12.0, 0.1, 7.25, 1 / 3, 1e-05, 2.5e-07, 123456.789, 1e16, 1e300,
+              math.inf, -math.inf, math.nan, 5e-324, 99999999999999.0]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql_plan.csv_float('v.x')} FROM unnest(%s::float8[]) WITH ORDINALITY "
+            "AS v(x, i) ORDER BY v.i",
+            [values],
+        )
+        spelled = [row[0] for row in cursor.fetchall()]
+    assert spelled == [repr(v) for v in values]
+
+
+def test_the_csv_writer_quotes_as_postgresql(db):
+    texts = ["plain", "", "a,b", 'a"b', "a\nb", "a\rb", "\\.", " "]
+    with connection.cursor() as cursor:
+        statement = (
+            "COPY (SELECT 1, t FROM unnest(%s::text[]) WITH ORDINALITY AS v(t, i) ORDER BY i) "
+            "TO STDOUT (FORMAT csv)"
+        )
+        with cursor.cursor.copy(statement, [texts]) as copy:
+            lines = b"".join(bytes(data) for data in copy).decode()
+    assert lines == "".join(f"1,{quoted(t)}\n" for t in texts)
+
+
+def test_a_case_variable_without_sql_sends_the_wide_table_through_python(
+    filled, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from cohorts import export_variables
+    from exports import extensions
+
+    group = export_variables.ELIGIBILITY
+    without_sql = replace(group, variables=tuple(replace(v, sql=None) for v in group.variables))
+    monkeypatch.setitem(extensions._GROUPS, group.model, without_sql)
+    copied = []
+    real = copy_export.write_csv
+    monkeypatch.setattr(copy_export, "write_csv", lambda *a, **kw: copied.append(1)
+                        or real(*a, **kw))  # fmt: skip
+    policy = deid.Profile("deidentified")
+    plans = deid.export_plans(policy)
+    assert not sql_plan.compilable(plans[0])
+    by_sql = export(tmp_path, "sql", policy, use_sql=True, formats=["csv"])
+    assert len(copied) == len(plans) - 1  # the wide table went through Python
+    by_python = export(tmp_path, "python", policy, use_sql=False, formats=["csv"])
+    assert [f.sha256 for f in by_sql.files] == [f.sha256 for f in by_python.files]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sessions_share_the_snapshot_when_the_export_owns_its_transaction(
+    tmp_path, monkeypatch
+):
+    """Outside a caller's transaction a second session (exports.sql_files) writes files on
+    the same exported snapshot: the bytes stay those of the Python path."""
+    from exports import sql_files
+
+    centres = [CentreFactory(code=code).pk for code in ("north", "south")]
+    synthetic.generate(cases=30, seed=5, centre_ids=centres)
+    taken: dict[int, int] = {}  # files written per thread
+    real = sql_files._drain
+
+    def drain(sql, cursor, take, progress, every):
+        def counted():
+            job = take()
+            if job is not None:
+                ident = threading.get_ident()
+                taken[ident] = taken.get(ident, 0) + 1
+            return job
+
+        return real(sql, cursor, counted, progress, every)
+
+    monkeypatch.setattr(sql_files, "_drain", drain)
+    monkeypatch.setattr(sql_files, "SPLIT_ROWS", 4)  # the wide table in two parts: 1-12, 13-30
+    policy = deid.Profile("deidentified")
+    by_sql = export(tmp_path, "sql", policy, use_sql=True)
+    assert len(taken) == 2, taken  # this thread and the helper's session both wrote files
+    # Every file, the k report, and the wide table's second part in each format.
+    assert sum(taken.values()) == 2 * len(deid.export_plans(policy)) + 1 + 2
+    by_python = export(tmp_path, "python", policy, use_sql=False)
+    assert [(f.name, f.sha256) for f in by_sql.files] == [
+        (f.name, f.sha256) for f in by_python.files
+    ]
