@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from exports import analysis, deid
 from exports.analysis import columns
-from exports.analysis.pause_gc import paused_gc
+from registry.gcpause import collector_paused
 
 Opener = Callable[[str], AbstractContextManager[IO[bytes]]]
 TABLES = ("table1", "case_control", "table2", "figure3", "results")
@@ -31,7 +31,7 @@ class NoAnalysableFiles(ValueError):
     """The export has no CSV or Parquet table to read."""
 
 
-@paused_gc()
+@collector_paused()  # millions of long-lived small objects: the passes found nothing
 def read_export(open_file: Opener, names: Iterable[str]) -> analysis.StudyData:
     """The export's tables (CSV preferred: it keeps "90+" and the missing-data codes as
     written) as the analysis reads them: only the tables and columns it reads
@@ -79,7 +79,7 @@ def _names(directory: Path) -> list[str]:
     return [p.name for p in directory.iterdir() if p.is_file()]
 
 
-@paused_gc()
+@collector_paused()
 def study_tables(data: analysis.StudyData) -> dict[str, analysis.AnalysisTable]:
     return {
         "table1": analysis.table1(data),
@@ -90,7 +90,7 @@ def study_tables(data: analysis.StudyData) -> dict[str, analysis.AnalysisTable]:
     }
 
 
-@paused_gc()
+@collector_paused()
 def write_study(data: analysis.StudyData, out: Path) -> list[Path]:
     """Every table as `<key>.csv`, all numbers in `numbers.csv`, Figure 3 as PNG and SVG."""
     out = Path(out)
