@@ -11,6 +11,20 @@ import time
 from pathlib import Path
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process's own memory map;
+    ru_maxrss would not do: Linux carries the parent's resident size at fork over exec, so
+    a child of a large benchmark process would report at least the parent's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(fmt: str, directory: str) -> None:
     import django
 
@@ -19,7 +33,7 @@ def main(fmt: str, directory: str) -> None:
     from exports.pipeline import DirectorySink, pseudonym_key, run_export
     from exports.sources import CurrentData
 
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_rss_mb()
     started = time.perf_counter()
     result = run_export(
         source=CurrentData(),
@@ -31,7 +45,7 @@ def main(fmt: str, directory: str) -> None:
     )
     seconds = time.perf_counter() - started
     rows = sum(f.rows or 0 for f in result.files if f.table)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": peak,
                       "baseline_rss_mb": baseline}))  # fmt: skip
 
