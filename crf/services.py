@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Model
 from django.db.models.deletion import ProtectedError
@@ -202,6 +202,8 @@ def apply_data(rows: CaseRows, row: Model, data: Mapping[str, Any]) -> list[Find
         if isinstance(value, str):
             value = value.strip()  # stray spaces from a form or a spreadsheet cell
         try:
+            if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store it
+                raise ValidationError(ProhibitNullCharactersValidator.message, code="null")
             parsed = field.to_python(value)
             if isinstance(parsed, float) and not math.isfinite(parsed):
                 raise ValueError(value)  # "1e999", "nan": stored, no JSON could carry them

@@ -406,3 +406,18 @@ def test_the_queries_of_a_dry_run_and_an_import_do_not_grow_with_the_rows(
         assert done.applied and done.updated + done.created == wanted, done.errors
         counted.append(len(queries))
     assert counted[0] == counted[1]
+
+
+def test_a_nul_character_deep_in_a_csv_names_its_row_and_column(investigator_a, centre_a):
+    """Past the first 4 kB the file reads as text; the NUL reaches the write contract,
+    which refuses it (PostgreSQL cannot store it) like any other unreadable value."""
+    codes = sorted(many_cases(centre_a, 60).values())
+    rows = [{"case_code": code, "death_cause_detail": "x" * 100} for code in codes]
+    rows[-1]["death_cause_detail"] = "a\x00b"
+    report = run(investigator_a, demographics_csv(rows))
+
+    assert not report.applied
+    assert [(p.row, p.column, p.rule) for p in report.errors] == [
+        (61, "death_cause_detail", "field.invalid")
+    ]
+    assert not Demographics.objects.exists()
