@@ -61,6 +61,9 @@ CODEBOOK_CSV, CODEBOOK_JSON = "codebook.csv", "codebook.json"
 REPORT_JSON, MANIFEST_JSON = "reidentification.json", "manifest.json"
 # The k report's key variables in the wide table (see exports.deid.report_for_table).
 K_SEX, K_AGE, K_CENTRE = "dem_sex", "dem_age_at_le_diagnosis", "case_centre"
+# The k report's place among the files written by SQL (biggest first): about the work of a
+# file of ten columns, one row per case (it groups four columns of the wide table).
+K_REPORT_WEIGHT = 10
 
 
 class Sink(Protocol):
@@ -156,11 +159,9 @@ def run_export(
                 queries.append(
                     sql_files.QueryJob(lambda cursor: reports.append(
                         _k_report_sql(cursor, sql, wide, k_threshold)
-                    ))
+                    ), weight=sql.cases * K_REPORT_WEIGHT)
                 )  # fmt: skip
-            counts = _counts(source, sql, plans)
-            total = sum(counts.values()) * len(formats)
-            report_progress(0, total)
+            counts, exact = _counts(source, sql, plans)
             jobs = [
                 sql_files.FileJob(plan, fmt, name, Path(work) / name)
                 for plan in plans
@@ -169,7 +170,15 @@ def run_export(
             ]
 
             def progress() -> None:
+                # A file's rows once written, else the count (an estimate: never below the
+                # rows already written).
+                total = sum(
+                    job.written if job.written is not None else max(job.done, counts[job.plan.name])
+                    for job in jobs
+                )
                 report_progress(sum(job.done for job in jobs), total)
+
+            progress()
 
             by_sql = [
                 job
@@ -209,7 +218,7 @@ def run_export(
                 )
                 _tick(job, job.written, progress)
             for job in jobs:
-                if job.written != counts[job.plan.name]:
+                if exact and job.written != counts[job.plan.name]:
                     raise RuntimeError(
                         f"{job.name}: {job.written} rows written, {counts[job.plan.name]} "
                         "counted: the source changed during the export; run it again."
@@ -251,46 +260,68 @@ def _sql_export(
     source: Source, plans: Sequence[deid.TablePlan], key: bytes, profile: deid.Profile
 ) -> sql_plan.SqlExport | None:
     """The SELECTs of the current data's tables, with every exported case's pseudonym
-    (computed here: the key never reaches the database); None for another source."""
+    (computed here: the key never reaches the database); None for another source.
+
+    One plain query gives each exported case's id, code and index date (computed by
+    PostgreSQL, `sql_plan.index_value`) in case-code order: this is the only per-case work
+    in Python before the first COPY, so it reads through psycopg's own cursor (no model
+    rows, no date objects) and leaves only the keyed hashes to Python."""
     if not isinstance(source, CurrentData):
         return None
     pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
     wide = plans[0]
     dates = [wide.sources[i] for i in wide._context[1:]]  # the index date's four lookups
-    cases = source.queryset(wide).values_list("pk", "code", *dates)  # in case-code order
-    pseudonyms = bytearray()  # fixed width, in that order: 13 bytes a case
-    places = array.array("i")  # at each case id, its place in code order (0: not exported)
-    # At each case id, its index date (exports.deid.index_date): 2 x ordinal + approximate.
-    index_dates = array.array("i")
-    for place, (pk, code, *known) in enumerate(cases.iterator(5_000), start=1):
-        value = pseudonym(code).encode("ascii")
-        if len(value) != sql_plan.PSEUDONYM_BYTES:
-            raise ValueError(f"A pseudonym of {len(value)} bytes: the SQL reads fixed widths.")
-        pseudonyms += value
-        if pk >= len(places):
-            places.extend([0] * (pk + 1 - len(places)))
-            index_dates.extend([0] * (pk + 1 - len(index_dates)))
+    ordered = source.queryset(wide).values_list("pk", "code", *dates)  # in case-code order
+    inner, params = ordered.query.sql_with_params()
+    query = (
+        f"SELECT o.pk, o.code, {sql_plan.index_value('o.le', 'o.le_p', 'o.mds', 'o.mds_p')} "
+        f"FROM ({inner}) AS o(pk, code, le, le_p, mds, mds_p) ORDER BY o.code"
+    )
+    with connection.connection.cursor() as cursor:
+        cursor.execute(query, params)
+        cases = cursor.fetchall()
+    size = max((pk for pk, _code, _iv in cases), default=0) + 1
+    places = array.array("i", bytes(4 * size))  # at each case id: its place (0: not exported)
+    index_dates = array.array("i", bytes(4 * size))  # at each case id: sql_plan.index_value
+    pseudonyms = "".join(pseudonym(code) for _pk, code, _iv in cases).encode("ascii")
+    if len(pseudonyms) != sql_plan.PSEUDONYM_BYTES * len(cases):
+        raise ValueError("A pseudonym of another length: the SQL reads fixed widths.")
+    for place, (pk, _code, iv) in enumerate(cases, start=1):
         places[pk] = place
-        index = deid.index_date(*known)
-        if index is not None:
-            index_dates[pk] = index.date.toordinal() * 2 + index.approximate
+        index_dates[pk] = iv
     # PostgreSQL arrays start at 1.
     ordinals = "{" + ",".join(map(str, places[1:])) + "}"
     index_literal = "{" + ",".join(map(str, index_dates[1:])) + "}"
-    return sql_plan.SqlExport(plans, bytes(pseudonyms), ordinals, index_literal)
+    return sql_plan.SqlExport(plans, pseudonyms, ordinals, index_literal)
 
 
 def _counts(
     source: Source, sql: sql_plan.SqlExport | None, plans: Sequence[deid.TablePlan]
-) -> dict[str, int]:
-    """Rows per table: the SQL path counts them all in one statement."""
+) -> tuple[dict[str, int], bool]:
+    """Rows per table, and whether they are exact (each file is then checked against its
+    count: a source read in several statements may change between them). In the export's
+    own snapshot nothing can change, so the SQL path counts nothing: the wide table's rows
+    are its cases, the others' come from the planner's statistics (for the order of the
+    files and the progress bar only)."""
     if sql is None:
-        return {plan.name: source.count(plan) for plan in plans}
-    statement = sql.counts()
-    with connection.connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.params)
-        row = cursor.fetchone()
-    return {plan.name: n for plan, n in zip(plans, row, strict=True)}
+        return {plan.name: source.count(plan) for plan in plans}, True
+    if not getattr(source, "shareable", False):
+        statement = sql.counts()  # every table in one statement
+        with connection.connection.cursor() as cursor:
+            cursor.execute(statement.sql, statement.params)
+            row = cursor.fetchone()
+        return {plan.name: n for plan, n in zip(plans, row, strict=True)}, True
+    tables = [plan.model._meta.db_table for plan in plans]
+    with connection.cursor() as cursor:  # reltuples: -1 before the first ANALYZE
+        cursor.execute(
+            "SELECT greatest(c.reltuples, 0)::bigint FROM unnest(%s::text[]) WITH ORDINALITY "
+            "AS t(name, n) LEFT JOIN pg_class AS c ON c.oid = to_regclass(t.name) ORDER BY t.n",
+            [tables],
+        )
+        estimates = [n or 0 for (n,) in cursor.fetchall()]
+    counts = {plan.name: n for plan, n in zip(plans, estimates, strict=True)}
+    counts[plans[0].name] = sql.cases
+    return counts, False
 
 
 def _k_report_sql(

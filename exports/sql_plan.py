@@ -87,6 +87,11 @@ class SqlExport:
         self.index_dates = index_dates_literal
         self._position = {plan.name: i for i, plan in enumerate(self.plans)}
 
+    @property
+    def cases(self) -> int:
+        """How many cases are exported."""
+        return len(self.pseudonyms) // PSEUDONYM_BYTES
+
     # ---- the rows of a plan, as Django selects them ----
 
     def _inner(self, plan: deid.TablePlan, lookups: Sequence[str]) -> tuple[str, tuple]:
@@ -271,6 +276,21 @@ def _case_id_lookup(plan: deid.TablePlan) -> str:
 def _partial(precision: str) -> str:
     """SQL twin of deid._is_partial: a precision coarser than the day."""
     return f"(COALESCE({precision}, '') NOT IN ('', '{DatePrecision.DAY.value}'))"
+
+
+def index_value(le_date: str, le_precision: str, mds_date: str, mds_precision: str) -> str:
+    """SQL twin of deid.index_date, spelled as `SqlExport` reads it: 2 x the index date's
+    ordinal (0001-01-01 is 1) + 1 when approximate; 0 when neither date is known. The LE
+    date wins a tie, as in Python's `min`."""
+
+    def spelled(day: str, precision: str) -> str:
+        return f"(({day} - DATE '0001-01-01') + 1) * 2 + {_partial(precision)}::int"
+
+    return (
+        f"CASE WHEN {le_date} IS NOT NULL AND ({mds_date} IS NULL OR {le_date} <= {mds_date}) "
+        f"THEN {spelled(le_date, le_precision)} "
+        f"WHEN {mds_date} IS NOT NULL THEN {spelled(mds_date, mds_precision)} ELSE 0 END"
+    )
 
 
 def _cell(column: ColumnSpec, rule: deid.CellRule, source: list[str], target: str) -> str:

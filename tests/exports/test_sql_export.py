@@ -169,6 +169,32 @@ def test_floats_are_spelled_as_python_writes_them(db):
     assert spelled == [repr(v) for v in values]
 
 
+def test_the_index_date_is_computed_by_postgresql_as_by_python(db):
+    day = dt.date
+    dates = [
+        (None, "", None, ""),
+        (day(2020, 5, 1), "day", None, ""),
+        (None, "", day(2019, 1, 1), "month"),
+        (day(2020, 1, 1), "year", day(2020, 1, 1), "day"),  # a tie: the LE date, approximate
+        (day(2021, 1, 1), "day", day(2020, 6, 1), "year"),  # the MDS came first
+        (day(1900, 1, 1), None, day(2024, 2, 29), "day"),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql_plan.index_value('v.le', 'v.le_p', 'v.mds', 'v.mds_p')} FROM "
+            "unnest(%s::date[], %s::text[], %s::date[], %s::text[]) WITH ORDINALITY "
+            "AS v(le, le_p, mds, mds_p, i) ORDER BY v.i",
+            [list(column) for column in zip(*dates, strict=True)],
+        )
+        computed = [row[0] for row in cursor.fetchall()]
+    expected = []
+    for known in dates:
+        index = deid.index_date(*known)
+        expected.append(0 if index is None else index.date.toordinal() * 2 + index.approximate)
+    assert computed == expected
+    assert computed[3] % 2 == 1 and computed[1] % 2 == 0
+
+
 def test_the_csv_writer_quotes_as_postgresql(db):
     texts = ["plain", "", "a,b", 'a"b', "a\nb", "a\rb", "\\.", " "]
     with connection.cursor() as cursor:
@@ -203,6 +229,29 @@ def test_a_case_variable_without_sql_sends_the_wide_table_through_python(
     assert len(copied) == len(plans) - 1  # the wide table went through Python
     by_python = export(tmp_path, "python", policy, use_sql=False, formats=["csv"])
     assert [f.sha256 for f in by_sql.files] == [f.sha256 for f in by_python.files]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_its_own_snapshot_the_progress_ends_at_the_rows_written(tmp_path):
+    """There the SQL path counts nothing beforehand (the planner's estimates order the files
+    and start the progress bar): the progress never goes back, never passes its total, and
+    ends at the rows written."""
+    centres = [CentreFactory(code=code).pk for code in ("north", "south")]
+    synthetic.generate(cases=12, seed=3, centre_ids=centres)
+    seen: list[tuple[int, int]] = []
+    result = pipeline.run_export(
+        source=CurrentData(),
+        profile=deid.Profile("deidentified"),
+        formats=["csv", "parquet"],
+        key=KEY,
+        sink=pipeline.DirectorySink(tmp_path),
+        k_threshold=1,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    rows = 2 * sum(result.manifest["row_counts"].values())
+    assert seen[0][0] == 0 and seen[-1] == (rows, rows)
+    assert all(done <= total for done, total in seen)
+    assert [done for done, _total in seen] == sorted(done for done, _total in seen)
 
 
 @pytest.mark.django_db(transaction=True)
