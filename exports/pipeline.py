@@ -329,7 +329,10 @@ def _k_report_sql(
 ) -> deid.ReidentificationReport:
     statement = sql.k_groups(wide, threshold, sex=K_SEX, age=K_AGE, centre=K_CENTRE)
     cursor.execute(statement.sql, statement.params)
-    groups = [((sex, band, centre), size, ids) for sex, band, centre, size, ids in cursor]
+    groups = [
+        ((sex, band, centre), size, places and [sql.pseudonym(p) for p in places])
+        for sex, band, centre, size, places in cursor
+    ]
     return deid.report_from_groups(groups, threshold=threshold)
 
 

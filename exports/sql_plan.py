@@ -192,10 +192,13 @@ class SqlExport:
         target: str,
         names: Sequence[str] = (),
         places: tuple[int, int] | None = None,
+        *,
+        for_grouping: bool = False,
     ) -> Statement:
         """The export rows of `plan` (only the columns `names`, when given; only the rows of
         the cases placed within `places`, when given: a part of a table whose rows are not
-        numbered in their own order), in order."""
+        numbered in their own order), in order; with `for_grouping`, in no order and each
+        with its case's place last (`place`), for a GROUP BY to read."""
         if not compilable(plan):
             raise NotCompilable(plan.name)
         columns = [
@@ -236,34 +239,41 @@ class SqlExport:
             if places is not None:
                 raise NotCompilable(f"{plan.name}: its own row numbers need the whole table")
             extra.append("row_number() OVER (ORDER BY s.ord, s.k) AS rn")
-        middle = (
-            f"SELECT {', '.join(['s.*', *extra])} FROM ({inner}) AS s "
-            f"{' '.join(joins)} ORDER BY s.ord, s.k"
-        )
+        order = "" if for_grouping else " ORDER BY s.ord, s.k"
+        middle = f"SELECT {', '.join(['s.*', *extra])} FROM ({inner}) AS s {' '.join(joins)}{order}"
         cells = [
             f"{numbers.get(i) or _cell(column, rule, source, target)} AS {column.name}"
             for i, (column, rule) in enumerate(columns)
         ]
-        sql = f"SELECT {', '.join(cells)} FROM ({middle}) AS s ORDER BY s.ord, s.k"
+        if for_grouping:
+            cells.append("s.ord AS place")
+        sql = f"SELECT {', '.join(cells)} FROM ({middle}) AS s{order}"
         # The cells come first in the text: the pseudonyms' parameter, if any, leads.
         lead = (self.pseudonyms,) * sql.count(_PSEUDONYMS)
         return Statement(sql.replace(_PSEUDONYMS, "%s"), (*lead, *inner_params, *join_params))
 
     def k_groups(self, plan: deid.TablePlan, threshold: int, *, sex: str, age: str,
                  centre: str) -> Statement:  # fmt: skip
-        """Rows (sex, age band, centre, size, export ids of a group under `threshold` else
-        NULL): the re-identification report's groups over the wide table as exported."""
+        """Rows (sex, age band, centre, size, the case places of a group under `threshold`
+        else NULL): the re-identification report's groups over the wide table as exported
+        (`pseudonym(place)` names a case; rows unsorted, pseudonyms not spelled: a group
+        needs neither)."""
         present = set(plan.column_names)
-        rows = self.select(plan, ARROW, [deid.EXPORT_ID, sex, age, centre])
+        rows = self.select(plan, ARROW, [sex, age, centre], for_grouping=True)
         sex_sql = f"NULLIF(w.{sex}::text, '')" if sex in present else "NULL::text"
         centre_sql = f"NULLIF(w.{centre}::text, '')" if centre in present else "NULL::text"
         age_sql = _band(f"w.{age}", plan, age) if age in present else "NULL::text"
         sql = (
             f"SELECT {sex_sql}, {age_sql}, {centre_sql}, count(*), "
-            f"CASE WHEN count(*) < %s THEN array_agg(w.{deid.EXPORT_ID}) END "
+            "CASE WHEN count(*) < %s THEN array_agg(w.place) END "
             f"FROM ({rows.sql}) AS w GROUP BY 1, 2, 3"
         )
         return Statement(sql, (threshold, *rows.params))
+
+    def pseudonym(self, place: int) -> str:
+        """The export id of the case at `place` (1, 2, 3… in case-code order)."""
+        n = PSEUDONYM_BYTES
+        return self.pseudonyms[(place - 1) * n : place * n].decode("ascii")
 
 
 # ---- cells ----
