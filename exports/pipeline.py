@@ -226,6 +226,7 @@ def run_export(
                 assert job.record is not None
                 records.append(job.record)
                 sink.put(job.name, job.path)
+            progress()  # every file written: the exact total (the other session's too)
         if report is None:
             report = deid.reidentification_report(k_rows, threshold=k_threshold)
         documents = {
