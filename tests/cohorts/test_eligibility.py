@@ -538,3 +538,28 @@ def test_inclusion_and_exclusion_read_differently():
     vexas = verdict.criterion("vexas")
     assert (who.status, who.status_label, who.passes) == (MET, "Met", True)
     assert (vexas.status, vexas.status_label, vexas.passes) == (NOT_MET, "Does not apply", True)
+
+
+def test_reasons_are_worded_in_the_language_active_at_evaluation():
+    """The reasons go through the per-language memo (registry.i18n): evaluating in French,
+    then English, then French again gives each language's words, never the other's."""
+    from django.utils import translation
+
+    from registry.i18n import language_pinned
+
+    seen = []
+    for language in ("fr", "en", "fr"):
+        with translation.override(language), language_pinned():
+            verdict = evaluate(eligible_case())
+        seen.append(
+            (verdict.criterion("therapy_related").reason, verdict.criterion("vexas").reason)
+        )
+    assert seen[0] == seen[2] != seen[1]
+    assert seen[0][0] == "Le SMD/LMMC n’est pas post-thérapeutique."
+    assert seen[1][0] == "The MDS/CMML is not therapy-related."
+    with translation.override("fr"):
+        assert (
+            evaluate(eligible_case())
+            .criterion("sle_slicc_or_cle")
+            .reason.startswith("LES — Critères SLICC 2012 remplis")
+        )
