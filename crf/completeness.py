@@ -47,15 +47,34 @@ def requirement(model: type[Model]) -> Required:
     return getattr(model, "required", Required())
 
 
-@cache
-def _conditions(model: type[Model]) -> dict[str, Any]:
-    return {name: compile_condition(model, q) for name, q in requirement(model).when.items()}
+@dataclass(frozen=True)
+class _Section:
+    """A model's requirements, compiled once: the walk below runs for every case a batch
+    writes, so nothing per model is looked up or compiled again per case."""
+
+    model: type[Model]
+    fields: tuple[str, ...]
+    conditions: tuple[tuple[str, Any], ...]  # (field, compiled condition)
+    groups: frozenset[str]
+    row_filter: Any  # the compiled `Required.rows`, or None: any row will do
+    size: int  # what a missing section counts (at least one answer)
 
 
 @cache
-def _row_filter(model: type[Model]) -> Any:
-    rows = requirement(model).rows
-    return compile_condition(model, rows) if rows is not None else None
+def _sections() -> tuple[_Section, ...]:
+    sections = []
+    for model in CRF_MODELS:
+        required = requirement(model)
+        conditions = tuple((name, compile_condition(model, q)) for name, q in required.when.items())
+        rows = required.rows
+        row_filter = compile_condition(model, rows) if rows is not None else None
+        size = max(1, len(required.fields))
+        sections.append(
+            _Section(
+                model, required.fields, conditions, frozenset(required.groups), row_filter, size
+            )
+        )
+    return tuple(sections)
 
 
 def answered(row: Model, name: str) -> bool:
@@ -66,48 +85,51 @@ def answered(row: Model, name: str) -> bool:
     return bool(reason)
 
 
-def _fields_needed(row: Model) -> list[str]:
-    model = type(row)
-    need = list(requirement(model).fields)
-    need += [name for name, test in _conditions(model).items() if test(row)]
-    return need
+@dataclass(frozen=True)
+class Survey:
+    """One walk of a case's requirements: the gaps, and (given, total) per model."""
+
+    gaps: list[Gap]
+    counts: dict[type[Model], tuple[int, int]]
+
+
+def survey(rows: CaseRows) -> Survey:
+    """Every required answer the case does not hold yet, in CRF order, and the tally of
+    answers given per model (a missing section counts all its fields)."""
+    found: list[Gap] = []
+    counts: dict[type[Model], tuple[int, int]] = {}
+    group = rows.case.group
+    for section in _sections():
+        model = section.model
+        present: list[Model] = [rows.case] if model is Case else rows.rows.get(model, [])
+        given = total = 0
+        if group in section.groups:
+            wanted = section.row_filter
+            if not any(wanted is None or wanted(r) for r in present):
+                found.append(Gap(model, None, None))
+                total = section.size
+        for row in present:
+            need = list(section.fields)
+            need += [name for name, test in section.conditions if test(row)]
+            total += len(need)
+            for name in need:
+                if answered(row, name):
+                    given += 1
+                else:
+                    found.append(Gap(model, row, name))
+        counts[model] = (given, total)
+    return Survey(found, counts)
 
 
 def gaps(rows: CaseRows) -> list[Gap]:
     """Every required answer the case does not hold yet, in CRF order."""
-    found: list[Gap] = []
-    for model in CRF_MODELS:
-        required = requirement(model)
-        present: list[Model] = [rows.case] if model is Case else rows.many(model)
-        if rows.case.group in required.groups:
-            wanted = _row_filter(model)
-            if not any(wanted is None or wanted(r) for r in present):
-                found.append(Gap(model, None, None))
-        for row in present:
-            found += [
-                Gap(model, row, name) for name in _fields_needed(row) if not answered(row, name)
-            ]
-    return found
+    return survey(rows).gaps
 
 
 def tally(rows: CaseRows) -> dict[type[Model], tuple[int, int]]:
     """(required answers given, required answers) per model: what the case pages show per
     section (a missing section counts all its fields)."""
-    counts: dict[type[Model], tuple[int, int]] = {}
-    for model in CRF_MODELS:
-        given = total = 0
-        required = requirement(model)
-        present: list[Model] = [rows.case] if model is Case else rows.many(model)
-        if rows.case.group in required.groups:
-            wanted = _row_filter(model)
-            if not any(wanted is None or wanted(r) for r in present):
-                total += max(1, len(required.fields))
-        for row in present:
-            need = _fields_needed(row)
-            total += len(need)
-            given += sum(answered(row, name) for name in need)
-        counts[model] = (given, total)
-    return counts
+    return survey(rows).counts
 
 
 def percent(given: int, total: int) -> int:
@@ -116,7 +138,11 @@ def percent(given: int, total: int) -> int:
 
 def completeness(rows: CaseRows) -> int:
     """Required answers given, in percent (a missing section counts all its fields)."""
-    counts = tally(rows).values()
+    return percent_of(survey(rows))
+
+
+def percent_of(found: Survey) -> int:
+    counts = found.counts.values()
     return percent(sum(g for g, _ in counts), sum(t for _, t in counts))
 
 
