@@ -21,6 +21,7 @@ from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
 from crf import completeness, snapshot
 from crf.models import CRF_MODELS, Case
 from crf.rows import CaseRows
+from registry.ahead import computed_ahead
 from registry.bulk import AnyOf, upsert_rows
 from registry.i18n import language_pinned
 
@@ -83,22 +84,31 @@ _RECOMPUTED = [
 ]
 
 
+CHUNK = 500  # cases per upsert: the next chunk is judged while the database writes one
+
+
 def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
-    """Recompute and store the assessment of these cases (one upsert for them all: a batch
-    of 10,000 cases is one statement, whose values travel as one JSON parameter)."""
+    """Recompute and store the assessment of these cases: one upsert per chunk of cases
+    (its values travel as one JSON parameter), the next chunk computed meanwhile."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
     with language_pinned():  # the engines' wording, for every case (registry.i18n)
         found = {r.case.pk: discrepancies(r) for r in rows_list}
-        # Confirmations matter only where something is found (new cases: no query).
-        flagged = [pk for pk, items in found.items() if items]
-        confirmed = confirmed_keys(flagged) if flagged else {}
-        assessments = [
-            assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
-        ]
+    # Confirmations matter only where something is found (new cases: no query).
+    flagged = [pk for pk, items in found.items() if items]
+    confirmed = confirmed_keys(flagged) if flagged else {}
     now = timezone.now()
-    for a in assessments:
-        a.evaluated_at = now
-    upsert_rows(CaseAssessment, assessments, unique=["case_id"], update=_RECOMPUTED)
+
+    def assessed(chunk: list[CaseRows]) -> list[CaseAssessment]:
+        done = [assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in chunk]
+        for a in done:
+            a.evaluated_at = now
+        return done
+
+    chunks = [rows_list[start : start + CHUNK] for start in range(0, len(rows_list), CHUNK)]
+    assessments: list[CaseAssessment] = []
+    for done in computed_ahead(assessed, chunks):
+        upsert_rows(CaseAssessment, done, unique=["case_id"], update=_RECOMPUTED)
+        assessments += done
     return assessments
 
 
