@@ -16,11 +16,14 @@ from typing import Any
 
 from django.db.models import Model
 
+from crf.codes import Missing
 from crf.models import CRF_MODELS, Case
 from crf.models.base import field as field_of
 from crf.models.fields import Required
 from crf.rows import CaseRows
 from crf.validation.constraints import compile_condition
+
+UNKNOWN = Missing.UNKNOWN.value
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,12 @@ def answered(row: Model, name: str) -> bool:
 
 @dataclass(frozen=True)
 class Survey:
-    """One walk of a case's requirements: the gaps, and (given, total) per model."""
+    """One walk of a case's requirements: the gaps, (given, total) per model, and the
+    (model, field) of each answer required on every row that is given as 'unknown'."""
 
     gaps: list[Gap]
     counts: dict[type[Model], tuple[int, int]]
+    unknown: list[tuple[type[Model], str]]
 
 
 def survey(rows: CaseRows) -> Survey:
@@ -98,6 +103,7 @@ def survey(rows: CaseRows) -> Survey:
     answers given per model (a missing section counts all its fields)."""
     found: list[Gap] = []
     counts: dict[type[Model], tuple[int, int]] = {}
+    unknown: list[tuple[type[Model], str]] = []
     group = rows.case.group
     for section in _sections():
         model = section.model
@@ -109,6 +115,7 @@ def survey(rows: CaseRows) -> Survey:
                 found.append(Gap(model, None, None))
                 total = section.size
         for row in present:
+            unknown += [(model, name) for name in section.fields if _is_unknown(row, name)]
             need = list(section.fields)
             need += [name for name, test in section.conditions if test(row)]
             total += len(need)
@@ -118,7 +125,11 @@ def survey(rows: CaseRows) -> Survey:
                 else:
                     found.append(Gap(model, row, name))
         counts[model] = (given, total)
-    return Survey(found, counts)
+    return Survey(found, counts, unknown)
+
+
+def _is_unknown(row: Model, name: str) -> bool:
+    return UNKNOWN in (getattr(row, name, ""), getattr(row, f"{name}_missing", ""))
 
 
 def gaps(rows: CaseRows) -> list[Gap]:
