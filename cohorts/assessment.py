@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from crf.completeness import Survey
 from crf.models import Case
 from crf.rows import CaseRows
 from registry.ahead import computed_ahead
-from registry.bulk import AnyOf, upsert_rows
+from registry.bulk import AnyOf, upsert_statement
 from registry.i18n import language_pinned
 
 
@@ -101,20 +102,21 @@ def assess(
     confirmed = confirmed_keys(flagged) if flagged else {}
     now = timezone.now()
 
-    def assessed(chunk: list[CaseRows]) -> list[CaseAssessment]:
+    def assessed(chunk: list[CaseRows]) -> tuple[list[CaseAssessment], tuple[str, list[str]]]:
         done = [
             assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk], surveys.get(id(r)))
             for r in chunk
         ]
         for a in done:
             a.evaluated_at = now
-        return done
+        return done, upsert_statement(CaseAssessment, done, unique=["case_id"], update=_RECOMPUTED)
 
     chunks = [rows_list[start : start + CHUNK] for start in range(0, len(rows_list), CHUNK)]
     assessments: list[CaseAssessment] = []
-    for done in computed_ahead(assessed, chunks):
-        upsert_rows(CaseAssessment, done, unique=["case_id"], update=_RECOMPUTED)
-        assessments += done
+    with connection.cursor() as cursor:
+        for done, (sql, params) in computed_ahead(assessed, chunks):
+            cursor.execute(sql, params)
+            assessments += done
     return assessments
 
 

@@ -93,6 +93,16 @@ def upsert_rows(
     `unique` attnames exists, update its `update` attnames: one INSERT … ON CONFLICT."""
     if not rows:
         return
+    sql, params = upsert_statement(model, rows, unique=unique, update=update)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def upsert_statement(
+    model: type[Model], rows: Sequence[Model], *, unique: Sequence[str], update: Sequence[str]
+) -> tuple[str, list[str]]:
+    """The statement `upsert_rows` runs, and its one parameter: built without the database
+    (by a worker thread while the caller writes, `registry.ahead`)."""
     qn = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(qn(f.column) for f in fields)
@@ -106,8 +116,7 @@ def upsert_rows(
         f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_document(rows, fields)])
+    return sql, [_document(rows, fields)]
 
 
 class AnyOf(Lookup):
