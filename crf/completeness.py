@@ -56,8 +56,8 @@ class _Section:
     writes, so nothing per model is looked up or compiled again per case."""
 
     model: type[Model]
-    fields: tuple[str, ...]
-    conditions: tuple[tuple[str, Any], ...]  # (field, compiled condition)
+    fields: tuple[tuple[str, str], ...]  # (field, its `_missing` reason's name)
+    conditions: tuple[tuple[str, str, Any], ...]  # (field, reason's name, compiled condition)
     groups: frozenset[str]
     row_filter: Any  # the compiled `Required.rows`, or None: any row will do
     size: int  # what a missing section counts (at least one answer)
@@ -68,24 +68,27 @@ def _sections() -> tuple[_Section, ...]:
     sections = []
     for model in CRF_MODELS:
         required = requirement(model)
-        conditions = tuple((name, compile_condition(model, q)) for name, q in required.when.items())
+        fields = tuple((name, f"{name}_missing") for name in required.fields)
+        conditions = tuple(
+            (name, f"{name}_missing", compile_condition(model, q))
+            for name, q in required.when.items()
+        )
         rows = required.rows
         row_filter = compile_condition(model, rows) if rows is not None else None
         size = max(1, len(required.fields))
         sections.append(
-            _Section(
-                model, required.fields, conditions, frozenset(required.groups), row_filter, size
-            )
+            _Section(model, fields, conditions, frozenset(required.groups), row_filter, size)
         )
     return tuple(sections)
 
 
 def answered(row: Model, name: str) -> bool:
-    value = getattr(row, name)
-    if value not in (None, ""):
-        return True
-    reason = getattr(row, f"{name}_missing", "")
-    return bool(reason)
+    return _answered(getattr(row, name), getattr(row, f"{name}_missing", ""))
+
+
+def _answered(value: Any, reason: Any) -> bool:
+    """A value, or the reason it is missing (a measurement's `_missing`)."""
+    return value not in (None, "") or bool(reason)
 
 
 @dataclass(frozen=True)
@@ -115,21 +118,25 @@ def survey(rows: CaseRows) -> Survey:
                 found.append(Gap(model, None, None))
                 total = section.size
         for row in present:
-            unknown += [(model, name) for name in section.fields if _is_unknown(row, name)]
-            need = list(section.fields)
-            need += [name for name, test in section.conditions if test(row)]
-            total += len(need)
-            for name in need:
-                if answered(row, name):
+            for name, reason_name in section.fields:
+                value, reason = getattr(row, name), getattr(row, reason_name, "")
+                if UNKNOWN in (value, reason):
+                    unknown.append((model, name))
+                total += 1
+                if _answered(value, reason):
+                    given += 1
+                else:
+                    found.append(Gap(model, row, name))
+            for name, reason_name, test in section.conditions:
+                if not test(row):
+                    continue
+                total += 1
+                if _answered(getattr(row, name), getattr(row, reason_name, "")):
                     given += 1
                 else:
                     found.append(Gap(model, row, name))
         counts[model] = (given, total)
     return Survey(found, counts, unknown)
-
-
-def _is_unknown(row: Model, name: str) -> bool:
-    return UNKNOWN in (getattr(row, name, ""), getattr(row, f"{name}_missing", ""))
 
 
 def gaps(rows: CaseRows) -> list[Gap]:
@@ -153,8 +160,10 @@ def completeness(rows: CaseRows) -> int:
 
 
 def percent_of(found: Survey) -> int:
-    counts = found.counts.values()
-    return percent(sum(g for g, _ in counts), sum(t for _, t in counts))
+    given = total = 0
+    for g, t in found.counts.values():
+        given, total = given + g, total + t
+    return percent(given, total)
 
 
 def submission_blockers(actor: Any, case: Case) -> list[str]:
