@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 
 from django.db.models import Model
@@ -376,13 +377,16 @@ def _name(model: type[Model]) -> str:
 
 
 def _no_row(code: str, model: type[Model], what: str) -> Criterion:
-    return Criterion(
-        code,
-        UNKNOWN,
-        gettext("%(section)s is not entered: enter it to evaluate %(what)s.")
-        % {"section": model_name(model).capitalize(), "what": what},
-        sections=(_name(model),),
-    )
+    template = gettext("%(section)s is not entered: enter it to evaluate %(what)s.")
+    return _not_entered(code, _name(model), template, model_name(model), what)
+
+
+@lru_cache(maxsize=256)
+def _not_entered(code: str, slug: str, template: str, section: str, what: str) -> Criterion:
+    """The same (immutable) criterion for every case lacking the section, keyed by the
+    words themselves: each language's wording is its own entry."""
+    reason = template % {"section": section.capitalize(), "what": what}
+    return Criterion(code, UNKNOWN, reason, sections=(slug,))
 
 
 def _mds_cmml_who2022(rows: CaseRows) -> Criterion:

@@ -563,3 +563,20 @@ def test_reasons_are_worded_in_the_language_active_at_evaluation():
             .criterion("sle_slicc_or_cle")
             .reason.startswith("LES — Critères SLICC 2012 remplis")
         )
+
+
+def test_a_missing_section_is_worded_in_each_language_in_turn():
+    """The wording of a section not entered is built once per language and reused."""
+    from django.utils import translation
+
+    rows = eligible_case()
+    del rows.rows[HaematologicalDisease]
+    reasons = []
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            reasons.append(evaluate(rows).criterion("vexas").reason)
+    assert reasons == [
+        "Section « Hémopathie » non saisie : saisissez-la pour évaluer le VEXAS.",
+        "Haematological disease is not entered: enter it to evaluate VEXAS.",
+        "Section « Hémopathie » non saisie : saisissez-la pour évaluer le VEXAS.",
+    ]
