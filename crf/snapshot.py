@@ -84,7 +84,17 @@ def _instance(model: type[Model], data: dict[str, Any], alias: str | None = None
             values.append(raw)
         else:
             values.append(to_python(raw))
-    return model.from_db(alias or connection.alias, attnames, values)
+    return _from_db(model, alias or connection.alias, attnames, values)
+
+
+def _from_db(model: type[Model], alias: str, attnames: list[str], values: list[Any]) -> Model:
+    """What `model.from_db` makes of a whole row, without Model.__init__'s per-field work
+    (like `crf.models.base.new_row`: a batch loads thousands of rows)."""
+    row = model.__new__(model)
+    row._state = models.base.ModelState()
+    row._state.adding, row._state.db = False, alias
+    row.__dict__.update(zip(attnames, values, strict=True))
+    return row
 
 
 def _link(rows: CaseRows) -> None:

@@ -30,7 +30,12 @@ def test_every_field_reads_as_the_orm_reads_it(case_a):
     assert fields_of(rows.case) == fields_of(Case.objects.get(pk=case_a.pk))
     for model in (Identity, Demographics, HaematologicalDisease, SerologyPanel):
         (loaded,) = rows.many(model)
-        assert fields_of(loaded) == fields_of(model.objects.get(pk=loaded.pk)), model
+        stored = model.objects.get(pk=loaded.pk)
+        assert fields_of(loaded) == fields_of(stored), model
+        # Made as the ORM makes a row read from the database, without a field more or less.
+        assert (loaded._state.adding, loaded._state.db) == (False, stored._state.db)
+        assert set(vars(loaded)) - {"_state"} == set(vars(stored)) - {"_state"}
+        assert loaded == stored
     assert type(rows.one(HaematologicalDisease).platelets) is float
 
 
