@@ -4,7 +4,10 @@ recomputed on every change of the case.
 `crf.services.cases_changed` is sent by every CRF writer (section saves and deletes, case
 creation, the batch path) inside its transaction, with the cases' rows as written:
 `assess(rows)` evaluates the pure engines on them (no query for the CRF data) and upserts
-one `CaseAssessment` per case in one statement, so the verdict is never older than the data.
+one `CaseAssessment` per case, one statement per chunk of cases, so the verdict is never
+older than the data. A chunk is judged in a worker thread while the database writes the one
+before (`registry.ahead`); the batch path hands over the completeness surveys it took while
+deriving, so the requirements are walked once per case.
 """
 
 from __future__ import annotations
