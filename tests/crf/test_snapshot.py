@@ -36,12 +36,13 @@ def test_every_field_reads_as_the_orm_reads_it(case_a):
         assert (loaded._state.adding, loaded._state.db) == (False, stored._state.db)
         assert set(vars(loaded)) - {"_state"} == set(vars(stored)) - {"_state"}
         assert loaded == stored
-    assert type(rows.one(HaematologicalDisease).platelets) is float
+    (haem,) = rows.many(HaematologicalDisease)
+    assert type(haem.platelets) is float
 
 
 def test_a_column_left_out_takes_a_fresh_default_per_row():
     one = snapshot.assemble({"id": 1, "group": "case"}, {Demographics: [{"id": 1}]})
     two = snapshot.assemble({"id": 2, "group": "case"}, {Demographics: [{"id": 2}]})
-    first, second = one.one(Demographics), two.one(Demographics)
-    assert first.acknowledged_warnings == {} == second.acknowledged_warnings
-    assert first.acknowledged_warnings is not second.acknowledged_warnings
+    (first,), (second,) = one.many(Demographics), two.many(Demographics)
+    confirmed = [vars(row)["acknowledged_warnings"] for row in (first, second)]
+    assert confirmed == [{}, {}] and confirmed[0] is not confirmed[1]
