@@ -4,27 +4,31 @@ recomputed on every change of the case.
 `crf.services.cases_changed` is sent by every CRF writer (section saves and deletes, case
 creation, the batch path) inside its transaction, with the cases' rows as written:
 `assess(rows)` evaluates the pure engines on them (no query for the CRF data) and upserts
-one `CaseAssessment` per case in one statement, so the verdict is never older than the data.
+one `CaseAssessment` per case, one statement per chunk of cases, so the verdict is never
+older than the data. A chunk is judged in a worker thread while the database writes the one
+before (`registry.ahead`); the batch path hands over the completeness surveys it took while
+deriving, so the requirements are walked once per case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import F, Model
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from cohorts.eligibility import ELIGIBILITY_VERSION, Verdict, evaluate
 from cohorts.models import CaseAssessment, ConfirmedDiscrepancy
 from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
 from crf import completeness, snapshot
-from crf.models import CRF_MODELS, Case
+from crf.completeness import Survey
+from crf.models import Case
 from crf.rows import CaseRows
-from registry.bulk import AnyOf, upsert_rows
+from registry.ahead import computed_ahead
+from registry.bulk import AnyOf, upsert_statement
 from registry.i18n import language_pinned
-
-UNKNOWN_CODE = "unknown"
 
 
 def confirmed_keys(case_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -35,26 +39,25 @@ def confirmed_keys(case_ids: Iterable[int]) -> dict[int, set[str]]:
     return found
 
 
-def missing_data(rows: CaseRows) -> tuple[list[str], list[str]]:
-    """("model.field" of the required answers not given, of those given as 'unknown')."""
-    missing = [f"{gap.model._meta.model_name}.{gap.field or ''}" for gap in completeness.gaps(rows)]
-    unknown = []
-    for model in CRF_MODELS:
-        present: list[Model] = [rows.case] if model is Case else rows.many(model)
-        for row in present:
-            for name in completeness.requirement(model).fields:
-                if UNKNOWN_CODE in (getattr(row, name, ""), getattr(row, f"{name}_missing", "")):
-                    unknown.append(f"{model._meta.model_name}.{name}")
+def missing_data(rows: CaseRows, survey: Survey | None = None) -> tuple[list[str], list[str]]:
+    """("model.field" of the required answers not given, of those given as 'unknown'), from
+    the case's completeness survey (taken here unless the writer already took it)."""
+    survey = survey or completeness.survey(rows)
+    missing = [f"{gap.model._meta.model_name}.{gap.field or ''}" for gap in survey.gaps]
+    unknown = [f"{model._meta.model_name}.{name}" for model, name in survey.unknown]
     return missing, unknown
 
 
 def assessment_of(
-    rows: CaseRows, confirmed: set[str], found: list[Discrepancy] | None = None
+    rows: CaseRows,
+    confirmed: set[str],
+    found: list[Discrepancy] | None = None,
+    survey: Survey | None = None,
 ) -> CaseAssessment:
     verdict = evaluate(rows)
     found = discrepancies(rows) if found is None else found
     open_ = [d for d in found if d.key not in confirmed]
-    missing, unknown = missing_data(rows)
+    missing, unknown = missing_data(rows, survey)
     ordered = open_ + [d for d in found if d.key in confirmed]
     return CaseAssessment(
         case_id=rows.case.pk,
@@ -83,22 +86,40 @@ _RECOMPUTED = [
 ]
 
 
-def assess(all_rows: Iterable[CaseRows]) -> list[CaseAssessment]:
-    """Recompute and store the assessment of these cases (one upsert for them all: a batch
-    of 10,000 cases is one statement, whose values travel as one JSON parameter)."""
+CHUNK = 500  # cases per upsert: the next chunk is judged while the database writes one
+
+
+def assess(
+    all_rows: Iterable[CaseRows], surveys: Mapping[int, Survey] | None = None
+) -> list[CaseAssessment]:
+    """Recompute and store the assessment of these cases: one upsert per chunk of cases
+    (its values travel as one JSON parameter), the next chunk computed meanwhile.
+    `surveys`: the completeness surveys the writer took of these rows, by id() of the
+    CaseRows (`crf.services.cases_changed`)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
+    surveys = surveys or {}
     with language_pinned():  # the engines' wording, for every case (registry.i18n)
         found = {r.case.pk: discrepancies(r) for r in rows_list}
-        # Confirmations matter only where something is found (new cases: no query).
-        flagged = [pk for pk, items in found.items() if items]
-        confirmed = confirmed_keys(flagged) if flagged else {}
-        assessments = [
-            assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk]) for r in rows_list
-        ]
+    # Confirmations matter only where something is found (new cases: no query).
+    flagged = [pk for pk, items in found.items() if items]
+    confirmed = confirmed_keys(flagged) if flagged else {}
     now = timezone.now()
-    for a in assessments:
-        a.evaluated_at = now
-    upsert_rows(CaseAssessment, assessments, unique=["case_id"], update=_RECOMPUTED)
+
+    def assessed(chunk: list[CaseRows]) -> tuple[list[CaseAssessment], tuple[str, list[str]]]:
+        done = [
+            assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk], surveys.get(id(r)))
+            for r in chunk
+        ]
+        for a in done:
+            a.evaluated_at = now
+        return done, upsert_statement(CaseAssessment, done, unique=["case_id"], update=_RECOMPUTED)
+
+    chunks = [rows_list[start : start + CHUNK] for start in range(0, len(rows_list), CHUNK)]
+    assessments: list[CaseAssessment] = []
+    with connection.cursor() as cursor:
+        for done, (sql, params) in computed_ahead(assessed, chunks):
+            cursor.execute(sql, params)
+            assessments += done
     return assessments
 
 
@@ -113,8 +134,10 @@ def reassess(cases: Iterable[Case]) -> int:
     return done
 
 
-def on_cases_changed(sender: Any, rows: list[CaseRows], **kwargs: Any) -> None:
-    assess(rows)
+def on_cases_changed(
+    sender: Any, rows: list[CaseRows], surveys: Mapping[int, Survey] | None = None, **kwargs: Any
+) -> None:
+    assess(rows, surveys)
 
 
 def stored_verdict(assessment: CaseAssessment) -> Verdict:

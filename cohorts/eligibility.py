@@ -43,10 +43,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from crf.codes import CleSubtype
 from crf.models import (
@@ -375,13 +377,16 @@ def _name(model: type[Model]) -> str:
 
 
 def _no_row(code: str, model: type[Model], what: str) -> Criterion:
-    return Criterion(
-        code,
-        UNKNOWN,
-        gettext("%(section)s is not entered: enter it to evaluate %(what)s.")
-        % {"section": model_name(model).capitalize(), "what": what},
-        sections=(_name(model),),
-    )
+    template = gettext("%(section)s is not entered: enter it to evaluate %(what)s.")
+    return _not_entered(code, _name(model), template, model_name(model), what)
+
+
+@lru_cache(maxsize=256)
+def _not_entered(code: str, slug: str, template: str, section: str, what: str) -> Criterion:
+    """The same (immutable) criterion for every case lacking the section, keyed by the
+    words themselves: each language's wording is its own entry."""
+    reason = template % {"section": section.capitalize(), "what": what}
+    return Criterion(code, UNKNOWN, reason, sections=(slug,))
 
 
 def _mds_cmml_who2022(rows: CaseRows) -> Criterion:
@@ -427,13 +432,13 @@ def _slicc(rows: CaseRows) -> tuple[str, tuple[Evidence, ...], str]:
     classification = slicc.classification
     status = {"met": MET, "not_met": NOT_MET}.get(classification, UNKNOWN)
     words = {
-        MET: _("SLICC 2012 met"),
-        NOT_MET: _("SLICC 2012 not met"),
-        UNKNOWN: _("SLICC 2012 undetermined (unknown items could change it)")
+        MET: gettext_noop("SLICC 2012 met"),
+        NOT_MET: gettext_noop("SLICC 2012 not met"),
+        UNKNOWN: gettext_noop("SLICC 2012 undetermined (unknown items could change it)")
         if classification
-        else _("SLICC 2012 not evaluable yet (items not entered)"),
+        else gettext_noop("SLICC 2012 not evaluable yet (items not entered)"),
     }
-    return status, (evidence_of(slicc, "classification"),), str(words[status])
+    return status, (evidence_of(slicc, "classification"),), gettext(words[status])
 
 
 def _cle_clinical(rows: CaseRows) -> tuple[str, list[Evidence], str]:
@@ -586,15 +591,16 @@ def _vexas(rows: CaseRows) -> Criterion:
 
 
 def _yes_no_exclusion(
-    code: str, row: Model | None, model: type[Model], name: str, words: Mapping[str, Any]
+    code: str, row: Model | None, model: type[Model], name: str, words: Mapping[str, str]
 ) -> Criterion:
-    """An exclusion read from one yes/no field: yes applies, no does not, else unknown."""
+    """An exclusion read from one yes/no field: yes applies, no does not, else unknown.
+    `words` are message ids (`gettext_noop`), translated here through the memo."""
     if row is None:
-        return _no_row(code, model, str(words["what"]))
+        return _no_row(code, model, gettext(words["what"]))
     answer = getattr(row, name)
     status = {"yes": MET, "no": NOT_MET}.get(answer, UNKNOWN)
     evidence = (evidence_of(row, name),)
-    reason = str(words[status])
+    reason = gettext(words[status])
     if status == UNKNOWN:
         reason %= {"value": evidence[0].display}
     return Criterion(code, status, reason, evidence, (_name(model),))
@@ -607,10 +613,10 @@ def _therapy_related(rows: CaseRows) -> Criterion:
         HaematologicalDisease,
         "therapy_related",
         {
-            "what": _("therapy-related disease"),
-            MET: _("The MDS/CMML is therapy-related."),
-            NOT_MET: _("The MDS/CMML is not therapy-related."),
-            UNKNOWN: _(
+            "what": gettext_noop("therapy-related disease"),
+            MET: gettext_noop("The MDS/CMML is therapy-related."),
+            NOT_MET: gettext_noop("The MDS/CMML is not therapy-related."),
+            UNKNOWN: gettext_noop(
                 "Therapy-related is '%(value)s': answer yes or no (prior cytotoxic therapy, "
                 "radiotherapy or hypomethylating agent)."
             ),
@@ -625,10 +631,10 @@ def _drug_induced_lupus(rows: CaseRows) -> Criterion:
         LupusProfile,
         "drug_induced_suspected",
         {
-            "what": _("drug-induced lupus"),
-            MET: _("Drug-induced lupus is suspected."),
-            NOT_MET: _("Drug-induced lupus is not suspected."),
-            UNKNOWN: _("Drug-induced lupus suspected is '%(value)s': answer yes or no."),
+            "what": gettext_noop("drug-induced lupus"),
+            MET: gettext_noop("Drug-induced lupus is suspected."),
+            NOT_MET: gettext_noop("Drug-induced lupus is not suspected."),
+            UNKNOWN: gettext_noop("Drug-induced lupus suspected is '%(value)s': answer yes or no."),
         },
     )
 
@@ -640,10 +646,14 @@ def _haematological_malignancy(rows: CaseRows) -> Criterion:
         LupusProfile,
         "haematological_malignancy",
         {
-            "what": _("a known haematological malignancy"),
-            MET: _("A haematological malignancy is known: not an idiopathic SLE control."),
-            NOT_MET: _("No known haematological malignancy."),
-            UNKNOWN: _("Known haematological malignancy is '%(value)s': answer yes or no."),
+            "what": gettext_noop("a known haematological malignancy"),
+            MET: gettext_noop(
+                "A haematological malignancy is known: not an idiopathic SLE control."
+            ),
+            NOT_MET: gettext_noop("No known haematological malignancy."),
+            UNKNOWN: gettext_noop(
+                "Known haematological malignancy is '%(value)s': answer yes or no."
+            ),
         },
     )
 
@@ -671,14 +681,14 @@ def _diagnoses_over_ten_years(rows: CaseRows) -> Criterion:
     status = more_than_ten_years_apart(dates[0], dates[1])
     params = {"le": evidence[0].display, "mds": evidence[1].display}
     reason = {
-        MET: _("LE diagnosed %(le)s and MDS/CMML %(mds)s: more than ten years apart."),
-        NOT_MET: _("LE diagnosed %(le)s and MDS/CMML %(mds)s: ten years apart at most."),
-        UNKNOWN: _(
+        MET: gettext_noop("LE diagnosed %(le)s and MDS/CMML %(mds)s: more than ten years apart."),
+        NOT_MET: gettext_noop("LE diagnosed %(le)s and MDS/CMML %(mds)s: ten years apart at most."),
+        UNKNOWN: gettext_noop(
             "LE diagnosed %(le)s and MDS/CMML %(mds)s: the partial dates may be more or less "
             "than ten years apart — give the month or day of the diagnoses if known."
         ),
     }[status]
-    return Criterion(code, status, str(reason) % params, tuple(evidence), sections)
+    return Criterion(code, status, gettext(reason) % params, tuple(evidence), sections)
 
 
 _EVALUATORS: Final = {

@@ -24,9 +24,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crf import access, derive, snapshot
+from crf import access, completeness, derive, snapshot
 from crf.access import Actor
 from crf.codes import Group, Status
+from crf.completeness import Survey
 from crf.copy import copy_rows
 from crf.models import CRF_MODELS, Case, CentralReview
 from crf.models.base import field as field_of
@@ -123,6 +124,7 @@ class _Batch:
         self.changed_fields: dict[int, set[str]] = defaultdict(set)  # id(row) -> fields
         self.items_of: dict[int, tuple[int, Item]] = {}  # id(row) -> the item writing it
         self.findings: dict[int, list[Finding]] = {}  # id(row) -> its validation
+        self.surveys: dict[int, Survey] = {}  # id(CaseRows) -> its completeness survey
         self.today = timezone.localdate()
 
     def problem(self, index: int, f: Finding) -> None:
@@ -272,8 +274,11 @@ class _Batch:
 
     def derive(self) -> None:
         for key, rows in self.cases.items():
+            # Requirements read entered fields only, never derived ones (a test checks): the
+            # survey taken here still holds when the assessment reads the written case.
+            survey = self.surveys[id(rows)] = completeness.survey(rows)
             for row, values in derive.changes(
-                derive.derive_case(rows, self.findings, today=self.today)
+                derive.derive_case(rows, self.findings, today=self.today, survey=survey)
             ):
                 for name, value in values.items():
                     setattr(row, name, value)
@@ -397,7 +402,7 @@ def batch_save(
         with audit_context(source=source, user=actor.user, reason=reason, **audit):
             created, updated = batch.write()
             rows = list(batch.cases.values())
-            cases_changed.send(sender=Case, rows=rows, actor=actor)
+            cases_changed.send(sender=Case, rows=rows, actor=actor, surveys=batch.surveys)
     return BatchResult(rows, created, updated, batch.warnings)
 
 

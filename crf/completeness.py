@@ -16,11 +16,14 @@ from typing import Any
 
 from django.db.models import Model
 
+from crf.codes import Missing
 from crf.models import CRF_MODELS, Case
 from crf.models.base import field as field_of
 from crf.models.fields import Required
 from crf.rows import CaseRows
 from crf.validation.constraints import compile_condition
+
+UNKNOWN = Missing.UNKNOWN.value
 
 
 @dataclass(frozen=True)
@@ -47,67 +50,104 @@ def requirement(model: type[Model]) -> Required:
     return getattr(model, "required", Required())
 
 
-@cache
-def _conditions(model: type[Model]) -> dict[str, Any]:
-    return {name: compile_condition(model, q) for name, q in requirement(model).when.items()}
+@dataclass(frozen=True)
+class _Section:
+    """A model's requirements, compiled once: the walk below runs for every case a batch
+    writes, so nothing per model is looked up or compiled again per case."""
+
+    model: type[Model]
+    fields: tuple[tuple[str, str], ...]  # (field, its `_missing` reason's name)
+    conditions: tuple[tuple[str, str, Any], ...]  # (field, reason's name, compiled condition)
+    groups: frozenset[str]
+    row_filter: Any  # the compiled `Required.rows`, or None: any row will do
+    size: int  # what a missing section counts (at least one answer)
 
 
 @cache
-def _row_filter(model: type[Model]) -> Any:
-    rows = requirement(model).rows
-    return compile_condition(model, rows) if rows is not None else None
+def _sections() -> tuple[_Section, ...]:
+    sections = []
+    for model in CRF_MODELS:
+        required = requirement(model)
+        fields = tuple((name, f"{name}_missing") for name in required.fields)
+        conditions = tuple(
+            (name, f"{name}_missing", compile_condition(model, q))
+            for name, q in required.when.items()
+        )
+        rows = required.rows
+        row_filter = compile_condition(model, rows) if rows is not None else None
+        size = max(1, len(required.fields))
+        sections.append(
+            _Section(model, fields, conditions, frozenset(required.groups), row_filter, size)
+        )
+    return tuple(sections)
 
 
 def answered(row: Model, name: str) -> bool:
-    value = getattr(row, name)
-    if value not in (None, ""):
-        return True
-    reason = getattr(row, f"{name}_missing", "")
-    return bool(reason)
+    return _answered(getattr(row, name), getattr(row, f"{name}_missing", ""))
 
 
-def _fields_needed(row: Model) -> list[str]:
-    model = type(row)
-    need = list(requirement(model).fields)
-    need += [name for name, test in _conditions(model).items() if test(row)]
-    return need
+def _answered(value: Any, reason: Any) -> bool:
+    """A value, or the reason it is missing (a measurement's `_missing`)."""
+    return value not in (None, "") or bool(reason)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One walk of a case's requirements: the gaps, (given, total) per model, and the
+    (model, field) of each answer required on every row that is given as 'unknown'."""
+
+    gaps: list[Gap]
+    counts: dict[type[Model], tuple[int, int]]
+    unknown: list[tuple[type[Model], str]]
+
+
+def survey(rows: CaseRows) -> Survey:
+    """Every required answer the case does not hold yet, in CRF order, and the tally of
+    answers given per model (a missing section counts all its fields)."""
+    found: list[Gap] = []
+    counts: dict[type[Model], tuple[int, int]] = {}
+    unknown: list[tuple[type[Model], str]] = []
+    group = rows.case.group
+    for section in _sections():
+        model = section.model
+        present: list[Model] = [rows.case] if model is Case else rows.rows.get(model, [])
+        given = total = 0
+        if group in section.groups:
+            wanted = section.row_filter
+            if not any(wanted is None or wanted(r) for r in present):
+                found.append(Gap(model, None, None))
+                total = section.size
+        for row in present:
+            for name, reason_name in section.fields:
+                value, reason = getattr(row, name), getattr(row, reason_name, "")
+                if UNKNOWN in (value, reason):
+                    unknown.append((model, name))
+                total += 1
+                if _answered(value, reason):
+                    given += 1
+                else:
+                    found.append(Gap(model, row, name))
+            for name, reason_name, test in section.conditions:
+                if not test(row):
+                    continue
+                total += 1
+                if _answered(getattr(row, name), getattr(row, reason_name, "")):
+                    given += 1
+                else:
+                    found.append(Gap(model, row, name))
+        counts[model] = (given, total)
+    return Survey(found, counts, unknown)
 
 
 def gaps(rows: CaseRows) -> list[Gap]:
     """Every required answer the case does not hold yet, in CRF order."""
-    found: list[Gap] = []
-    for model in CRF_MODELS:
-        required = requirement(model)
-        present: list[Model] = [rows.case] if model is Case else rows.many(model)
-        if rows.case.group in required.groups:
-            wanted = _row_filter(model)
-            if not any(wanted is None or wanted(r) for r in present):
-                found.append(Gap(model, None, None))
-        for row in present:
-            found += [
-                Gap(model, row, name) for name in _fields_needed(row) if not answered(row, name)
-            ]
-    return found
+    return survey(rows).gaps
 
 
 def tally(rows: CaseRows) -> dict[type[Model], tuple[int, int]]:
     """(required answers given, required answers) per model: what the case pages show per
     section (a missing section counts all its fields)."""
-    counts: dict[type[Model], tuple[int, int]] = {}
-    for model in CRF_MODELS:
-        given = total = 0
-        required = requirement(model)
-        present: list[Model] = [rows.case] if model is Case else rows.many(model)
-        if rows.case.group in required.groups:
-            wanted = _row_filter(model)
-            if not any(wanted is None or wanted(r) for r in present):
-                total += max(1, len(required.fields))
-        for row in present:
-            need = _fields_needed(row)
-            total += len(need)
-            given += sum(answered(row, name) for name in need)
-        counts[model] = (given, total)
-    return counts
+    return survey(rows).counts
 
 
 def percent(given: int, total: int) -> int:
@@ -116,8 +156,14 @@ def percent(given: int, total: int) -> int:
 
 def completeness(rows: CaseRows) -> int:
     """Required answers given, in percent (a missing section counts all its fields)."""
-    counts = tally(rows).values()
-    return percent(sum(g for g, _ in counts), sum(t for _, t in counts))
+    return percent_of(survey(rows))
+
+
+def percent_of(found: Survey) -> int:
+    given = total = 0
+    for g, t in found.counts.values():
+        given, total = given + g, total + t
+    return percent(given, total)
 
 
 def submission_blockers(actor: Any, case: Case) -> list[str]:

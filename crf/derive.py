@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Model
 from django.utils import timezone
 
-from crf import scores
+from crf import completeness, scores
 from crf.codes import (
     Classification,
     Concordance,
@@ -33,7 +33,7 @@ from crf.codes import (
     Who2022,
     YesNo,
 )
-from crf.completeness import completeness
+from crf.completeness import Survey
 from crf.dates import is_exact, precision_of
 from crf.models import (
     CentralReview,
@@ -83,13 +83,17 @@ THREE_VALUED = {
 
 
 def derive_case(
-    rows: CaseRows, findings: dict[int, list[Finding]] | None = None, *, today: date | None = None
+    rows: CaseRows,
+    findings: dict[int, list[Finding]] | None = None,
+    *,
+    today: date | None = None,
+    survey: Survey | None = None,
 ) -> list[tuple[Model, Derived]]:
     """(row, derived values) for every row of the case that has derived values, the case's
     completeness and outstanding warnings included. `findings` (by id() of the row) are the
     validation findings of rows already judged; the others are judged here (as of `today`,
-    by default the local date)."""
-    summary = case_summary(rows, findings or {}, today=today)
+    by default the local date). `survey`: the case's completeness survey, if already taken."""
+    summary = case_summary(rows, findings or {}, today=today, survey=survey)
     out: list[tuple[Model, Derived]] = [(rows.case, summary)]
     identity = rows.one(Identity)
     demo = rows.one(Demographics)
@@ -131,7 +135,11 @@ def derive_case(
 
 
 def case_summary(
-    rows: CaseRows, findings: dict[int, list[Finding]], *, today: date | None = None
+    rows: CaseRows,
+    findings: dict[int, list[Finding]],
+    *,
+    today: date | None = None,
+    survey: Survey | None = None,
 ) -> Derived:
     """Completeness and the warnings the rules raise that nobody confirmed."""
     outstanding = 0
@@ -142,7 +150,8 @@ def case_summary(
             judged = validate(row, rows, today=today)
         confirmed = set(getattr(row, "acknowledged_warnings", None) or ())
         outstanding += len({f.rule for f in judged if not f.is_error} - confirmed)
-    return {"completeness": completeness(rows), "open_warnings": outstanding}
+    survey = survey or completeness.survey(rows)
+    return {"completeness": completeness.percent_of(survey), "open_warnings": outstanding}
 
 
 def changes(derived: Iterable[tuple[Model, Derived]]) -> list[tuple[Model, Derived]]:

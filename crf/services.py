@@ -58,6 +58,8 @@ from registry.audit import Source, audit_context
 
 # Sent after every write of one or many cases, with `rows` (list of CaseRows, as written)
 # and `actor`: the layers above crf (eligibility, data quality) keep their state in step.
+# The batch path adds `surveys`: the completeness survey of each case, by id() of its
+# CaseRows, taken when deriving (crf.completeness), for the receivers not to walk it again.
 cases_changed = Signal()
 
 Acknowledgements = Mapping[str, str] | Iterable[str]

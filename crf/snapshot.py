@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, cast
 
 from django.db import connection, models
@@ -49,22 +50,51 @@ def _statement() -> str:
     return f"SELECT to_jsonb(c), {columns} FROM {table} c WHERE c.id = ANY(%s)"
 
 
+# Fields whose `to_python` returns a value of this type unchanged: a JSON value already of
+# that type is taken as it is (a date, a decimal or a float still goes through to_python).
+_AS_IS: tuple[tuple[type[models.Field], type], ...] = (
+    (models.CharField, str),
+    (models.TextField, str),
+    (models.BooleanField, bool),
+    (models.IntegerField, int),  # the auto keys too
+)
+
+
+@cache
+def _reader(model: type[Model]) -> tuple[list[str], list[tuple[str, Any, Any, type | None]]]:
+    """The model's attnames, and per field: its column, how to get its default, its
+    `to_python` (None for a link: the id as stored) and the JSON type it keeps as it is."""
+    attnames, fields = [], []
+    for f in model._meta.concrete_fields:
+        attnames.append(f.attname)
+        as_is = next((kind for cls, kind in _AS_IS if isinstance(f, cls)), None)
+        fields.append((f.column, f.get_default, None if f.is_relation else f.to_python, as_is))
+    return attnames, fields
+
+
 def _instance(model: type[Model], data: dict[str, Any], alias: str | None = None) -> Model:
-    fields = model._meta.concrete_fields
+    attnames, fields = _reader(model)
     values = []
-    for f in fields:
-        if f.column not in data:  # a column the audit does not keep (a version counter)
-            values.append(f.get_default())
+    for column, default, to_python, as_is in fields:
+        if column not in data:  # a column the audit does not keep (a version counter)
+            values.append(default())
             continue
-        raw = data[f.column]
-        values.append(None if raw is None else _to_python(f, raw))
-    return model.from_db(alias or connection.alias, [f.attname for f in fields], values)
+        raw = data[column]
+        if raw is None or to_python is None or type(raw) is as_is:
+            values.append(raw)
+        else:
+            values.append(to_python(raw))
+    return _from_db(model, alias or connection.alias, attnames, values)
 
 
-def _to_python(field: models.Field, raw: Any) -> Any:
-    if field.is_relation:
-        return raw
-    return field.to_python(raw)
+def _from_db(model: type[Model], alias: str, attnames: list[str], values: list[Any]) -> Model:
+    """What `model.from_db` makes of a whole row, without Model.__init__'s per-field work
+    (like `crf.models.base.new_row`: a batch loads thousands of rows)."""
+    row = model.__new__(model)
+    row._state = models.base.ModelState()
+    row._state.adding, row._state.db = False, alias
+    row.__dict__.update(zip(attnames, values, strict=True))
+    return row
 
 
 def _link(rows: CaseRows) -> None:

@@ -86,13 +86,13 @@ def update_rows(model: type[Model], rows: Sequence[Model], attnames: Sequence[st
         return cursor.rowcount
 
 
-def upsert_rows(
+def upsert_statement(
     model: type[Model], rows: Sequence[Model], *, unique: Sequence[str], update: Sequence[str]
-) -> None:
-    """Insert these rows (every concrete field but the key), or, where a row with the same
-    `unique` attnames exists, update its `update` attnames: one INSERT … ON CONFLICT."""
-    if not rows:
-        return
+) -> tuple[str, list[str]]:
+    """The statement inserting these rows (every concrete field but the key), or, where a
+    row with the same `unique` attnames exists, updating its `update` attnames (one INSERT …
+    ON CONFLICT), and its one parameter. Built without the database: a worker thread may
+    build it while the caller writes (`registry.ahead`)."""
     qn = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(qn(f.column) for f in fields)
@@ -106,8 +106,7 @@ def upsert_rows(
         f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_document(rows, fields)])
+    return sql, [_document(rows, fields)]
 
 
 class AnyOf(Lookup):

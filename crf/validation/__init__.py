@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -143,23 +144,43 @@ def rule_codes() -> frozenset[str]:
 
 def validate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[Finding]:
     """Every finding on `row` (already placed in `rows`), errors first."""
-    from . import rules  # noqa: F401  (registers the rules)
-    from .constraints import constraint_findings
-    from .fields import field_findings
-
+    layers = _layers()
     ctx = Context(row, rows, today or timezone.localdate())
-    findings = field_findings(ctx)
+    findings = layers.field_findings(ctx)
     refused = {f.field for f in findings}
-    for entry in (*_RULES[None], *_RULES[type(row)]):
+    for entry in layers.rules_of(type(row)):
         ctx.codes = entry.codes
-        findings += [f for f in entry.check(ctx) if f.field not in refused or f.field is None]
+        for f in entry.check(ctx):
+            if f.field not in refused or f.field is None:
+                findings.append(f)
     ctx.codes = frozenset()
     errored = {f.field for f in findings if f.is_error and f.field}
-    findings += constraint_findings(ctx, errored)
+    findings += layers.constraint_findings(ctx, errored)
     # A warning on a field that already has an error is noise: the error is fixed first.
     errored = {f.field for f in findings if f.is_error and f.field}
     kept = [f for f in findings if f.is_error or f.field not in errored]
     return sorted(kept, key=lambda f: not f.is_error)
+
+
+@dataclass(frozen=True)
+class _Layers:
+    field_findings: Callable[[Context], list[Finding]]
+    constraint_findings: Callable[[Context, set[str]], list[Finding]]
+    rules_of: Callable[[type[Model]], tuple[_Registered, ...]]
+
+
+@cache
+def _layers() -> _Layers:
+    """The three layers, once every rule is registered (the modules register on import)."""
+    from . import rules  # noqa: F401
+    from .constraints import constraint_findings
+    from .fields import field_findings
+
+    @cache
+    def rules_of(model: type[Model]) -> tuple[_Registered, ...]:
+        return (*_RULES[None], *_RULES[model])
+
+    return _Layers(field_findings, constraint_findings, rules_of)
 
 
 # ---- wording helpers ----

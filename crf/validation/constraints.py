@@ -96,14 +96,20 @@ def compile_condition(model: type[Model], condition: Any) -> Test:
         compile_condition(model, c) if isinstance(c, Q) else _leaf(model, c[0], c[1])
         for c in children
     ]
-    is_and, negated = condition.connector == Q.AND, condition.negated
+    # AND: false as soon as one is false; OR: true as soon as one is true; else unknown if
+    # one is unknown (the tests are pure: stopping early changes nothing).
+    decisive = condition.connector != Q.AND
+    negated = condition.negated
 
     def test(row: Model) -> Tri:
-        results = [t(row) for t in tests]
-        if is_and:
-            value: Tri = False if False in results else (None if None in results else True)
-        else:
-            value = True if True in results else (None if None in results else False)
+        value: Tri = not decisive
+        for t in tests:
+            result = t(row)
+            if result is None:
+                value = None
+            elif result == decisive:
+                value = decisive
+                break
         return (None if value is None else not value) if negated else value
 
     return test

@@ -538,3 +538,45 @@ def test_inclusion_and_exclusion_read_differently():
     vexas = verdict.criterion("vexas")
     assert (who.status, who.status_label, who.passes) == (MET, "Met", True)
     assert (vexas.status, vexas.status_label, vexas.passes) == (NOT_MET, "Does not apply", True)
+
+
+def test_reasons_are_worded_in_the_language_active_at_evaluation():
+    """The reasons go through the per-language memo (registry.i18n): evaluating in French,
+    then English, then French again gives each language's words, never the other's."""
+    from django.utils import translation
+
+    from registry.i18n import language_pinned
+
+    seen = []
+    for language in ("fr", "en", "fr"):
+        with translation.override(language), language_pinned():
+            verdict = evaluate(eligible_case())
+        seen.append(
+            (verdict.criterion("therapy_related").reason, verdict.criterion("vexas").reason)
+        )
+    assert seen[0] == seen[2] != seen[1]
+    assert seen[0][0] == "Le SMD/LMMC n’est pas post-thérapeutique."
+    assert seen[1][0] == "The MDS/CMML is not therapy-related."
+    with translation.override("fr"):
+        assert (
+            evaluate(eligible_case())
+            .criterion("sle_slicc_or_cle")
+            .reason.startswith("LES — Critères SLICC 2012 remplis")
+        )
+
+
+def test_a_missing_section_is_worded_in_each_language_in_turn():
+    """The wording of a section not entered is built once per language and reused."""
+    from django.utils import translation
+
+    rows = eligible_case()
+    del rows.rows[HaematologicalDisease]
+    reasons = []
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            reasons.append(evaluate(rows).criterion("vexas").reason)
+    assert reasons == [
+        "Section « Hémopathie » non saisie : saisissez-la pour évaluer le VEXAS.",
+        "Haematological disease is not entered: enter it to evaluate VEXAS.",
+        "Section « Hémopathie » non saisie : saisissez-la pour évaluer le VEXAS.",
+    ]

@@ -196,3 +196,29 @@ def test_a_refused_batch_and_a_dry_run_leave_the_garbage_collector_running(inves
     good = [Item(case_a.code, Demographics, {"sex": "male"})]
     batch_check(actor=access.actor_for(investigator_a), items=good)
     assert gc.isenabled()
+
+
+def test_the_stored_assessment_is_the_one_of_the_case_as_stored(twins, monkeypatch):
+    """The batch hands the assessment the completeness survey taken while deriving, and
+    judges its cases in chunks, the next computed in a worker: what it stores is what a
+    fresh look at each stored case gives."""
+    from cohorts import assessment
+    from crf import snapshot
+
+    monkeypatch.setattr(assessment, "CHUNK", 2)  # three cases: two chunks, one in a worker
+    actor, _one_by_one, in_bulk = twins
+    items = [Item(case.code, model, data) for n, case in enumerate(in_bulk)
+             for model, data in changes(n)] + [
+        Item(in_bulk[0].code, Demographics, {"sex": "unknown"})]  # fmt: skip
+    by_batch_items = batch_save(actor=actor, items=items, source="import")
+    assert by_batch_items.updated["Demographics"] == 3
+    stored = {a.case_id: a for a in CaseAssessment.objects.filter(case__in=in_bulk)}
+    fresh = snapshot.load([c.pk for c in in_bulk])
+    compared = ("eligibility", "verdict", "discrepancies", "open_discrepancies",
+                "missing_fields", "unknown_fields")  # fmt: skip
+    for case in in_bulk:
+        recomputed = assessment.current(fresh[case.pk])
+        assert [getattr(stored[case.pk], n) for n in compared] == [
+            getattr(recomputed, n) for n in compared
+        ]
+    assert "demographics.sex" in stored[in_bulk[0].pk].unknown_fields

@@ -153,3 +153,32 @@ def test_a_confirmed_warning_is_kept_on_its_row_and_not_outstanding(investigator
     save(NgsVariant, {"vaf": 40}, row_id=variant.pk)
     variant.refresh_from_db()
     assert variant.acknowledged_warnings == {}
+
+
+def test_requirements_read_entered_fields_only_never_a_derived_one():
+    """The batch path takes a case's survey while deriving and hands it to the assessment
+    after the derived values are set: that holds because no requirement reads a value the
+    registry derives (those fields are not editable)."""
+    from crf.models import CRF_MODELS
+    from crf.validation.constraints import _names
+
+    for model in CRF_MODELS:
+        required = completeness.requirement(model)
+        conditions = [
+            *required.when.values(),
+            *([required.rows] if required.rows is not None else []),
+        ]
+        read = {*required.fields, *required.when, *(n for q in conditions for n in _names(q))}
+        read |= {f"{name}_missing" for name in read if hasattr(model, f"{name}_missing")}
+        derived = {f.name for f in model._meta.concrete_fields if not f.editable}
+        assert not read & derived, model
+
+
+def test_one_survey_gives_the_gaps_the_tally_and_the_unknown_answers():
+    demo = Demographics(sex="unknown", le_diagnosis_date=dt.date(2015, 1, 1))
+    rows = CaseRows(case=Case(group="control", consent="yes"), rows={Demographics: [demo]})
+    found = completeness.survey(rows)
+    assert found.gaps == completeness.gaps(rows)
+    assert found.counts == completeness.tally(rows)
+    assert found.unknown == [(Demographics, "sex")]  # given as 'unknown': answered, reported
+    assert not [g for g in found.gaps if g.row is demo and g.field == "sex"]

@@ -809,6 +809,11 @@ NO_DOSE = Treatment(agent="rituximab", dose=None, started_on=date(2019, 1, 1), e
         (Q(dose__gt=0) | Q(agent="azacitidine"), None),  # unknown OR false
         (Q(dose__gt=0) & Q(agent="azacitidine"), False),  # unknown AND false
         (Q(dose__gt=0) & Q(agent="rituximab"), None),  # unknown AND true
+        (Q(agent="azacitidine") & Q(dose__gt=0), False),  # false first: decided at once
+        (Q(dose__isnull=True) | Q(dose__gt=0), True),  # true first: decided at once
+        (Q(agent="rituximab") & Q(dose__gt=0) & Q(agent="azacitidine"), False),  # unknown kept
+        (~(Q(dose__gt=0) & Q(agent="azacitidine")), True),  # NOT false
+        (Q(agent="azacitidine") | Q(dose__gt=0) | Q(agent="x"), None),  # unknown carried
         (Q(started_on__lte=F("ended_on")), None),  # a comparison with a NULL column
         (Q(dose__in=[1, 2]), None),
         (Q(agent__in=["rituximab"]), True),
