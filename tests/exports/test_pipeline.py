@@ -188,9 +188,10 @@ def test_allowed_free_text_leaves_neutralised_in_csv_and_xlsx(stored, tmp_path):
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
 
 
-def test_progress_counts_every_row_of_every_format(stored, tmp_path):
+def exported_with_progress(tmp_path: Path) -> tuple[pipeline.ExportResult, list[tuple[int, int]]]:
+    """The current data in CSV and Parquet, and every (done, total) the progress was told."""
     seen: list[tuple[int, int]] = []
-    pipeline.run_export(
+    result = pipeline.run_export(
         source=CurrentData(),
         profile=deid.Profile("deidentified"),
         formats=["csv", "parquet"],
@@ -199,6 +200,11 @@ def test_progress_counts_every_row_of_every_format(stored, tmp_path):
         k_threshold=1,
         progress=lambda done, total: seen.append((done, total)),
     )
+    return result, seen
+
+
+def test_progress_counts_every_row_of_every_format(stored, tmp_path):
+    _result, seen = exported_with_progress(tmp_path)
     total = seen[0][1]
     assert seen[0] == (0, total) and seen[-1] == (total, total)
     assert [d for d, _t in seen] == sorted(d for d, _t in seen)

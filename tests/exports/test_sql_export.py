@@ -31,6 +31,7 @@ from exports.extensions import groups
 from exports.formats.csv_file import quoted
 from exports.sources import CurrentData
 from registry.models import Role
+from tests.exports.test_pipeline import exported_with_progress
 from tests.factories import (
     CaseFactory,
     CentreFactory,
@@ -282,16 +283,7 @@ def test_in_its_own_snapshot_the_progress_ends_at_the_rows_written(tmp_path, mon
     for case in Case.objects.order_by("code")[:5]:
         case_withdraw(actor=investigator, case=case, based_on=case.version, reason="consent")
     _second_session_finishing_last(monkeypatch)
-    seen: list[tuple[int, int]] = []
-    result = pipeline.run_export(
-        source=CurrentData(),
-        profile=deid.Profile("deidentified"),
-        formats=["csv", "parquet"],
-        key=KEY,
-        sink=pipeline.DirectorySink(tmp_path),
-        k_threshold=1,
-        progress=lambda done, total: seen.append((done, total)),
-    )
+    result, seen = exported_with_progress(tmp_path)
     rows = 2 * sum(result.manifest["row_counts"].values())
     assert seen[0][0] == 0 and seen[-1] == (rows, rows)
     assert all(done <= total for done, total in seen)
