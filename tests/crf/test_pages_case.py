@@ -79,6 +79,7 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_cases(
     inv, centre_a, cases, django_assert_max_num_queries
 ):
     CaseFactory.create_batch(cases, centre=centre_a)
+    inv.get(LIST)  # a first request fills the process-wide caches, whatever ran before
 
     with django_assert_max_num_queries(8):
         response = inv.get(LIST)
