@@ -77,7 +77,11 @@ class Writers:
         with self.lock:
             self.log.write(json.dumps({"case": code, "id": row.pk, "cycles": row.cycles}) + "\n")
             self.acknowledged += 1
-            (self.folder / "progress").write_text(str(self.acknowledged))
+            # Replaced whole, never rewritten in place: the drill polls this file, and a read
+            # between a truncation and its write would see no count at all.
+            written = self.folder / "progress.new"
+            written.write_text(str(self.acknowledged))
+            written.replace(self.folder / "progress")
 
     def write_until_stopped(self, actor, code: str) -> None:
         cycles = 0
