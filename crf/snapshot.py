@@ -10,10 +10,11 @@ without any further query, whatever its number of rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any, cast
 
+import psycopg
 from django.db import connection, models
 from django.db.models import Model
 
@@ -138,21 +139,42 @@ def load(case_ids: Iterable[int]) -> dict[int, CaseRows]:
     if not ids:
         return result
     models_in_order = [m for m in CRF_MODELS if m is not Case]
-    sql = _statement()
     alias = connection.alias  # read once: each read goes through the connection proxy
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), CHUNK):
-            cursor.execute(sql, [ids[start : start + CHUNK]])
-            for case_json, *per_model in cursor.fetchall():
-                case = cast(Case, _instance(Case, _json(case_json), alias))
-                rows = CaseRows(case=case)
-                for model, items in zip(models_in_order, per_model, strict=True):
-                    instances = [_instance(model, item, alias) for item in _json(items)]
-                    if instances:
-                        rows.rows[model] = _order(model, instances)
-                _link(rows)
-                result[case.pk] = rows
+    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    for fetched in _fetched(_statement(), chunks):
+        for case_json, *per_model in fetched:
+            case = cast(Case, _instance(Case, _json(case_json), alias))
+            rows = CaseRows(case=case)
+            for model, items in zip(models_in_order, per_model, strict=True):
+                instances = [_instance(model, item, alias) for item in _json(items)]
+                if instances:
+                    rows.rows[model] = _order(model, instances)
+            _link(rows)
+            result[case.pk] = rows
     return result
+
+
+def _fetched(sql: str, chunks: list[list[int]]) -> Iterator[list[tuple]]:
+    """The statement's rows for each chunk of case ids. With several chunks, the next
+    chunk's statement runs in PostgreSQL while the caller turns this chunk into rows
+    (psycopg's pipeline mode, same connection and transaction); one chunk (a page, a save)
+    is one plain query, counted by the query guards like any other."""
+    if len(chunks) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [chunks[0]])
+            yield cursor.fetchall()
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.pipeline():
+        pending = psycopg.Cursor(raw)
+        pending.execute(sql, [chunks[0]])
+        for following in [*chunks[1:], None]:
+            fetched = pending.fetchall()
+            if following is not None:
+                pending = psycopg.Cursor(raw)
+                pending.execute(sql, [following])
+            yield fetched
 
 
 def assemble(case_data: dict[str, Any], per_model: dict[type[Model], list[dict]]) -> CaseRows:
