@@ -104,9 +104,12 @@ messages: venv gettext
 	@$(PY) manage.py makemessages $(MESSAGES_ARGS) || { echo "!! messages: makemessages failed"; exit 1; }
 	@echo "==> messages: now fill every empty msgstr \"\" and remove each '#, fuzzy' flag (docs/ui.md)"
 
+# compilemessages reads no database: without DATABASE_URL, a placeholder keeps the settings
+# from starting the embedded PostgreSQL (make bench would leave it running for nothing).
 compilemessages: venv gettext
 	@echo "==> compilemessages: compiling the catalogues (.po -> .mo)"
-	@$(PY) manage.py compilemessages $(COMPILE_ARGS) >/dev/null \
+	@DATABASE_URL="$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}" \
+		$(PY) manage.py compilemessages $(COMPILE_ARGS) >/dev/null \
 		|| { echo "!! compilemessages failed (run it without >/dev/null to see why)"; exit 1; }
 
 # --- database ------------------------------------------------------------------------
