@@ -1,7 +1,13 @@
 """XLSX: one sheet named after the table, a header row, native numbers and booleans.
 
-Streaming: openpyxl's write-only mode spools the sheet to a temporary file row by row (cells
-as inline strings, so no shared-string table grows in memory), then zips it into `out`.
+Streaming, and written as openpyxl writes it: openpyxl makes the workbook (its parts, styles
+and the sheet's frame with the header row) and the data rows are serialised here, cell by
+cell exactly as openpyxl's write-only mode would (inline strings, `%.16g` numbers, `t="b"`
+booleans, `xml:space="preserve"` where text starts or ends with blanks), into a temporary
+file spliced into the sheet when the archive is written. openpyxl spent about 6 µs a cell
+building and serialising an element per cell (190 s for 100,000 cases); this writes the
+same bytes (a test compares them) several times faster. A value of another type than text,
+number or boolean is written by openpyxl's own cell writer.
 
 Byte-identical output, whatever `out` is (a file, a stream): openpyxl stamps the document
 properties with the time of saving and zipfile stamps each entry with the current time. We
@@ -13,14 +19,20 @@ forward-only stream.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
-from typing import BinaryIO
+from typing import IO, BinaryIO
+from xml.etree.ElementTree import tostring
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell._writer import etree_write_cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from .columns import CODE, TEXT, ColumnSpec, as_number, iter_checked, neutralise
@@ -43,15 +55,79 @@ def write_xlsx(
     workbook.properties.modified = FIXED_TIME
     workbook.properties.creator = "registry"
     sheet = workbook.create_sheet(sheet_name[:SHEET_NAME_MAX])
-    sheet.append([c.name for c in columns])
-    texts = [c.kind in (TEXT, CODE) for c in columns]
-    count = 0
-    for row in iter_checked(columns, rows):
-        sheet.append([_text(v) if t else as_number(v) for t, v in zip(texts, row, strict=True)])
-        count += 1
-    with _FixedTimeZipFile(_ForwardOnly(out), "w", ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(workbook, archive).save()
+    sheet.append([c.name for c in columns])  # the sheet's frame, with the header row
+    with tempfile.TemporaryFile() as data_rows:
+        count = _write_rows(sheet, columns, rows, data_rows)
+        with _FixedTimeZipFile(_ForwardOnly(out), "w", ZIP_DEFLATED, allowZip64=True) as archive:
+            archive.data_rows = data_rows
+            ExcelWriter(workbook, archive).save()
     return count
+
+
+ROWS_PER_WRITE = 500
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})  # as ElementTree's
+_STRING_MAX = 32767  # openpyxl truncates longer text
+
+
+def _write_rows(
+    sheet, columns: Sequence[ColumnSpec], rows: Iterable[Sequence], out: IO[bytes]
+) -> int:
+    """The `<row>` elements of the data rows (from row 2) into `out`; returns the count."""
+    texts = [c.kind in (TEXT, CODE) for c in columns]
+    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+    held: list[str] = []
+    count = 0
+    for count, row in enumerate(iter_checked(columns, rows), start=1):
+        number = str(count + 1)
+        cells = [
+            _cell(sheet, letter, number, _text(value) if text else as_number(value))
+            for letter, text, value in zip(letters, texts, row, strict=True)
+            if value is not None
+        ]
+        held.append(f'<row r="{number}">{"".join(cells)}</row>')
+        if len(held) == ROWS_PER_WRITE:
+            out.write("".join(held).encode())
+            held.clear()
+    out.write("".join(held).encode())
+    return count
+
+
+def _cell(sheet, letter: str, number: str, value: object) -> str:
+    """One cell as openpyxl's `etree_write_cell` writes it (None: no cell at all)."""
+    kind = type(value)
+    if kind is str:
+        text = value[:_STRING_MAX]  # type: ignore[index]
+        if not text:
+            return f'<c r="{letter}{number}" t="inlineStr" />'
+        if (text[0] != "=" or len(text) == 1) and text not in ERROR_CODES:
+            if "&" in text or "<" in text or ">" in text:
+                escaped = text.translate(_XML_ESCAPES)
+            else:
+                escaped = text
+            stripped = text.strip()
+            space = ' xml:space="preserve"' if stripped and stripped != text else ""
+            return f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+    elif kind is bool:
+        return f'<c r="{letter}{number}" t="b"><v>{int(value)}</v></c>'  # type: ignore[call-overload]
+    elif kind is int or kind is float:
+        if math.isfinite(value):  # type: ignore[arg-type]
+            return f'<c r="{letter}{number}" t="n"><v>{value:.16g}</v></c>'
+        return f'<c r="{letter}{number}" t="n"><v /></c>'
+    return _openpyxl_cell(sheet, letter, number, value)
+
+
+def _openpyxl_cell(sheet, letter: str, number: str, value: object) -> str:
+    """A cell of any other kind (a date, a formula-like or error text) by openpyxl itself."""
+    cell = WriteOnlyCell(sheet, value)
+    cell.row, cell.column = int(number), column_index_from_string(letter)
+    written: list[str] = []
+
+    class _Collect:
+        def write(self, element) -> None:
+            written.append(tostring(element, encoding="unicode"))
+
+    etree_write_cell(_Collect(), sheet, cell, cell.has_style)
+    return written[0]
 
 
 def _text(value: object) -> str | None:
@@ -69,12 +145,26 @@ class _FixedTimeZipFile(ZipFile):
             zinfo_or_arcname = _entry(zinfo_or_arcname)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
+    data_rows: IO[bytes] | None = None  # the sheet's data rows, spliced into its frame
+
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        # openpyxl adds each write-only sheet from its temporary file: stream it in.
+        # openpyxl adds each write-only sheet from its temporary file: stream it in, with the
+        # data rows written by `_write_rows` before the end of its sheetData.
         info = _entry(arcname or os.path.basename(filename))
-        info.file_size = os.path.getsize(filename)
-        with open(filename, "rb") as source, self.open(info, "w") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        with open(filename, "rb") as source:
+            frame = source.read()  # the header row only: small
+        head, end, tail = frame.partition(b"</sheetData>")
+        rows = self.data_rows
+        if rows is None or not end:
+            head, end, tail, rows = frame, b"", b"", None
+        size = rows.seek(0, os.SEEK_END) if rows is not None else 0
+        info.file_size = len(head) + size + len(end) + len(tail)
+        with self.open(info, "w") as target:
+            target.write(head)
+            if rows is not None:
+                rows.seek(0)
+                shutil.copyfileobj(rows, target, 1 << 20)
+            target.write(end + tail)
 
 
 class _ForwardOnly:

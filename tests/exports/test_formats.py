@@ -224,6 +224,56 @@ def test_xlsx_bytes_do_not_depend_on_the_target_being_seekable():
     assert b"".join(stream.chunks) == write("xlsx")
 
 
+def _xlsx_by_openpyxl(columns, rows) -> bytes:
+    """The reference: every row appended to openpyxl's write-only sheet, as the writer did
+    before it serialised the data rows itself (same values, same archive)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    from exports.formats import xlsx_file
+    from exports.formats.columns import CODE, TEXT, as_number
+
+    workbook = openpyxl.Workbook(write_only=True)
+    workbook.properties.created = workbook.properties.modified = xlsx_file.FIXED_TIME
+    workbook.properties.creator = "registry"
+    sheet = workbook.create_sheet("cases")
+    sheet.append([c.name for c in columns])
+    texts = [c.kind in (TEXT, CODE) for c in columns]
+    for row in rows:
+        sheet.append(
+            [xlsx_file._text(v) if t else as_number(v) for t, v in zip(texts, row, strict=True)]
+        )
+    out = io.BytesIO()
+    archive = xlsx_file._FixedTimeZipFile(
+        xlsx_file._ForwardOnly(out), "w", zipfile.ZIP_DEFLATED, allowZip64=True
+    )
+    with archive:
+        ExcelWriter(workbook, archive).save()
+    return out.getvalue()
+
+
+def test_xlsx_data_rows_are_written_byte_for_byte_as_openpyxl_writes_them():
+    columns = (
+        ColumnSpec("t", "text", "text"),
+        ColumnSpec("c", "code", "code"),
+        ColumnSpec("n", "number", "number"),
+        ColumnSpec("i", "integer", "integer"),
+        ColumnSpec("b", "boolean", "boolean"),
+    )
+    rows = [
+        *(row[:5] for row in ROWS),
+        ('x<&>"y', " lead", 1.5, 3, True),  # escaped text; blanks kept
+        ("trail ", "  ", 2.0, -5, False),  # blanks only: no xml:space
+        ("a\nb\rc", "", float("nan"), 10**17, None),  # line breaks; empty text; big int
+        ("ünï ✓", "#N/A", float("inf"), 0, True),  # an error code: openpyxl's own cell
+        ("\x01x\x1f", "x" * 40_000, -0.0, None, None),  # control characters; truncated
+        (None, None, None, None, None),  # an empty row
+        ("=", "1", 1e-7, 2**53 + 1, False),
+        ("d", None, datetime.date(2020, 1, 2), None, 0.1 + 0.2),  # any other type
+    ]
+    assert write("xlsx", rows=rows, columns=columns) == _xlsx_by_openpyxl(columns, rows)
+    assert write("xlsx") == _xlsx_by_openpyxl(COLUMNS, ROWS)
+
+
 def _raw_readstat(fmt: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / f"t.{fmt}")
