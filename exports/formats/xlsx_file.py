@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 from xml.etree.ElementTree import tostring
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
@@ -65,6 +65,7 @@ def write_xlsx(
 
 
 ROWS_PER_WRITE = 500
+MEMO_MAX = 50_000  # cells remembered by value (codes, small numbers repeat), then forgotten
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})  # as ElementTree's
 _STRING_MAX = 32767  # openpyxl truncates longer text
 
@@ -72,18 +73,34 @@ _STRING_MAX = 32767  # openpyxl truncates longer text
 def _write_rows(
     sheet, columns: Sequence[ColumnSpec], rows: Iterable[Sequence], out: IO[bytes]
 ) -> int:
-    """The `<row>` elements of the data rows (from row 2) into `out`; returns the count."""
+    """The `<row>` elements of the data rows (from row 2) into `out`; returns the count.
+    A cell is `<c r="B7"` and what follows the reference, which depends on the value only:
+    that part is remembered by value (type included: True, 1 and 1.0 are different cells)."""
     texts = [c.kind in (TEXT, CODE) for c in columns]
     letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+    tails: dict[tuple[bool, type, object], str | None] = {}
     held: list[str] = []
     count = 0
     for count, row in enumerate(iter_checked(columns, rows), start=1):
         number = str(count + 1)
-        cells = [
-            _cell(sheet, letter, number, _text(value) if text else as_number(value))
-            for letter, text, value in zip(letters, texts, row, strict=True)
-            if value is not None
-        ]
+        cells = []
+        for letter, text, value in zip(letters, texts, row, strict=True):
+            if value is None:
+                continue
+            key = (text, type(value), value)
+            tail = tails.get(key, _UNSEEN)
+            if tail is _UNSEEN:
+                tail = _tail(_text(value) if text else as_number(value))
+                if len(tails) >= MEMO_MAX:
+                    tails.clear()
+                tails[key] = tail
+            if tail is None:  # openpyxl's own kind of cell, its reference inside
+                cell = _openpyxl_cell(
+                    sheet, letter, number, _text(value) if text else as_number(value)
+                )
+            else:
+                cell = f'<c r="{letter}{number}"{tail}'
+            cells.append(cell)
         held.append(f'<row r="{number}">{"".join(cells)}</row>')
         if len(held) == ROWS_PER_WRITE:
             out.write("".join(held).encode())
@@ -92,28 +109,33 @@ def _write_rows(
     return count
 
 
-def _cell(sheet, letter: str, number: str, value: object) -> str:
-    """One cell as openpyxl's `etree_write_cell` writes it (None: no cell at all)."""
+_UNSEEN: Any = object()  # a value not met yet (None is a tail: openpyxl's own cell)
+
+
+def _tail(value: object) -> str | None:
+    """What follows `<c r="…"` for this value, as openpyxl's `etree_write_cell` writes it;
+    None for a value openpyxl writes differently (a date, error-code or formula-like text)."""
     kind = type(value)
     if kind is str:
         text = value[:_STRING_MAX]  # type: ignore[index]
         if not text:
-            return f'<c r="{letter}{number}" t="inlineStr" />'
-        if (text[0] != "=" or len(text) == 1) and text not in ERROR_CODES:
-            if "&" in text or "<" in text or ">" in text:
-                escaped = text.translate(_XML_ESCAPES)
-            else:
-                escaped = text
-            stripped = text.strip()
-            space = ' xml:space="preserve"' if stripped and stripped != text else ""
-            return f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
-    elif kind is bool:
-        return f'<c r="{letter}{number}" t="b"><v>{int(value)}</v></c>'  # type: ignore[call-overload]
-    elif kind is int or kind is float:
+            return ' t="inlineStr" />'
+        if (text[0] == "=" and len(text) > 1) or text in ERROR_CODES:
+            return None
+        if "&" in text or "<" in text or ">" in text:
+            escaped = text.translate(_XML_ESCAPES)
+        else:
+            escaped = text
+        stripped = text.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != text else ""
+        return f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+    if kind is bool:
+        return f' t="b"><v>{int(value)}</v></c>'  # type: ignore[call-overload]
+    if kind is int or kind is float:
         if math.isfinite(value):  # type: ignore[arg-type]
-            return f'<c r="{letter}{number}" t="n"><v>{value:.16g}</v></c>'
-        return f'<c r="{letter}{number}" t="n"><v /></c>'
-    return _openpyxl_cell(sheet, letter, number, value)
+            return f' t="n"><v>{value:.16g}</v></c>'
+        return ' t="n"><v /></c>'
+    return None
 
 
 def _openpyxl_cell(sheet, letter: str, number: str, value: object) -> str:

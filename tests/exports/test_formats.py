@@ -269,6 +269,9 @@ def test_xlsx_data_rows_are_written_byte_for_byte_as_openpyxl_writes_them():
         (None, None, None, None, None),  # an empty row
         ("=", "1", 1e-7, 2**53 + 1, False),
         ("d", None, datetime.date(2020, 1, 2), None, 0.1 + 0.2),  # any other type
+        ("d", "#N/A", datetime.date(2020, 1, 2), 1, True),  # met again: not remembered
+        ("1", "1", 1, 1.0, 1),  # equal values of other types are other cells
+        ("True", "1", True, 1, 1.0),
     ]
     assert write("xlsx", rows=rows, columns=columns) == _xlsx_by_openpyxl(columns, rows)
     assert write("xlsx") == _xlsx_by_openpyxl(COLUMNS, ROWS)
