@@ -75,7 +75,8 @@ def _write_rows(
 ) -> int:
     """The `<row>` elements of the data rows (from row 2) into `out`; returns the count.
     A cell is `<c r="B7"` and what follows the reference, which depends on the value only:
-    that part is remembered by value (type included: True, 1 and 1.0 are different cells)."""
+    that part is remembered by value (type included: True, 1 and 1.0 are different cells;
+    a zero float is not remembered: 0.0 and -0.0 are equal keys but different cells)."""
     texts = [c.kind in (TEXT, CODE) for c in columns]
     letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
     tails: dict[tuple[bool, type, object], str | None] = {}
@@ -93,7 +94,8 @@ def _write_rows(
                 tail = _tail(_text(value) if text else as_number(value))
                 if len(tails) >= MEMO_MAX:
                     tails.clear()
-                tails[key] = tail
+                if value != 0 or isinstance(value, int):  # 0.0 equals -0.0, written "-0"
+                    tails[key] = tail
             if tail is None:  # openpyxl's own kind of cell, its reference inside
                 cell = _openpyxl_cell(
                     sheet, letter, number, _text(value) if text else as_number(value)

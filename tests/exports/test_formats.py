@@ -272,6 +272,8 @@ def test_xlsx_data_rows_are_written_byte_for_byte_as_openpyxl_writes_them():
         ("d", "#N/A", datetime.date(2020, 1, 2), 1, True),  # met again: not remembered
         ("1", "1", 1, 1.0, 1),  # equal values of other types are other cells
         ("True", "1", True, 1, 1.0),
+        ("0", "0", 0.0, 0, False),  # zero float first, then the negative zero
+        ("-0", "-0", -0.0, 0, 0.0),
     ]
     assert write("xlsx", rows=rows, columns=columns) == _xlsx_by_openpyxl(columns, rows)
     assert write("xlsx") == _xlsx_by_openpyxl(COLUMNS, ROWS)
