@@ -162,14 +162,15 @@ def _text(value: object) -> str | None:
 
 
 class _FixedTimeZipFile(ZipFile):
-    """A ZipFile whose entries all carry the same date and permissions."""
+    """A ZipFile whose entries all carry the same date and permissions, and which splices
+    `data_rows` into the write-only sheet openpyxl hands it."""
+
+    data_rows: IO[bytes] | None = None  # the sheet's data rows (`_write_rows`)
 
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         if not isinstance(zinfo_or_arcname, ZipInfo):
             zinfo_or_arcname = _entry(zinfo_or_arcname)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    data_rows: IO[bytes] | None = None  # the sheet's data rows, spliced into its frame
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
         # openpyxl adds each write-only sheet from its temporary file: stream it in, with the
