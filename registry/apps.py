@@ -9,7 +9,7 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from registry import integrity
+        from registry import integrity, middleware  # noqa: F401  (its login receiver)
 
         # Every event table, new ones included, gets its chain trigger after each migrate.
         post_migrate.connect(integrity.install_chain, dispatch_uid="registry_audit_chain")
