@@ -50,7 +50,7 @@ from crf.models import (
 )
 from crf.models.fields import MISSING_CODES
 from crf.rows import CaseRows
-from crf.validation import Finding, validate
+from crf.validation import Finding, revalidate
 
 Derived = dict[str, Any]
 
@@ -141,13 +141,16 @@ def case_summary(
     today: date | None = None,
     survey: Survey | None = None,
 ) -> Derived:
-    """Completeness and the warnings the rules raise that nobody confirmed."""
+    """Completeness and the warnings the rules raise that nobody confirmed. `findings`: the
+    validation of the rows being written; the others, judged when they were written (or,
+    a new case's own row, when it was created), again by the rules only
+    (`crf.validation.revalidate`)."""
     outstanding = 0
     today = today or timezone.localdate()  # once a case, not once a row
     for row in rows.all_rows():
         judged = findings.get(id(row))
         if judged is None:
-            judged = validate(row, rows, today=today)
+            judged = revalidate(row, rows, today=today)
         confirmed = set(getattr(row, "acknowledged_warnings", None) or ())
         outstanding += len({f.rule for f in judged if not f.is_error} - confirmed)
     survey = survey or completeness.survey(rows)

@@ -147,15 +147,35 @@ def validate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[F
     layers = _layers()
     ctx = Context(row, rows, today or timezone.localdate())
     findings = layers.field_findings(ctx)
-    refused = {f.field for f in findings}
-    for entry in layers.rules_of(type(row)):
+    findings += _rule_findings(ctx, refused={f.field for f in findings})
+    errored = {f.field for f in findings if f.is_error and f.field}
+    findings += layers.constraint_findings(ctx, errored)
+    return _kept(findings)
+
+
+def revalidate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[Finding]:
+    """What `validate` finds on a row stored and not changed since, with the rules alone.
+
+    The field and constraint layers read the row's own values and raise errors only, and a
+    row with an error is never stored: on an unchanged row they find nothing, so only the
+    rules, which read the rest of the case and today's date, can find something new. (The
+    case's open warnings are counted this way over its untouched rows, `crf.derive`.)"""
+    ctx = Context(row, rows, today or timezone.localdate())
+    return _kept(_rule_findings(ctx, refused=set()))
+
+
+def _rule_findings(ctx: Context, refused: set[str | None]) -> list[Finding]:
+    findings = []
+    for entry in _layers().rules_of(ctx.model):
         ctx.codes = entry.codes
         for f in entry.check(ctx):
             if f.field not in refused or f.field is None:
                 findings.append(f)
     ctx.codes = frozenset()
-    errored = {f.field for f in findings if f.is_error and f.field}
-    findings += layers.constraint_findings(ctx, errored)
+    return findings
+
+
+def _kept(findings: list[Finding]) -> list[Finding]:
     # A warning on a field that already has an error is noise: the error is fixed first.
     errored = {f.field for f in findings if f.is_error and f.field}
     kept = [f for f in findings if f.is_error or f.field not in errored]
