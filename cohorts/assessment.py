@@ -93,21 +93,19 @@ def assess(
     all_rows: Iterable[CaseRows], surveys: Mapping[int, Survey] | None = None
 ) -> list[CaseAssessment]:
     """Recompute and store the assessment of these cases: one upsert per chunk of cases
-    (its values travel as one JSON parameter), the next chunk computed meanwhile.
+    (its values travel as one JSON parameter), the next chunk judged meanwhile.
     `surveys`: the completeness surveys the writer took of these rows, by id() of the
     CaseRows (`crf.services.cases_changed`)."""
     rows_list = [r for r in all_rows if r.case.pk is not None]
     surveys = surveys or {}
-    with language_pinned():  # the engines' wording, for every case (registry.i18n)
-        found = {r.case.pk: discrepancies(r) for r in rows_list}
-    # Confirmations matter only where something is found (new cases: no query).
-    flagged = [pk for pk, items in found.items() if items]
-    confirmed = confirmed_keys(flagged) if flagged else {}
+    # Confirmations are few: read at once for every case, so that each chunk is judged whole
+    # (engines, discrepancies, statement) while the database writes the one before.
+    confirmed = confirmed_keys([r.case.pk for r in rows_list]) if rows_list else {}
     now = timezone.now()
 
     def assessed(chunk: list[CaseRows]) -> tuple[list[CaseAssessment], tuple[str, list[str]]]:
         done = [
-            assessment_of(r, confirmed.get(r.case.pk, set()), found[r.case.pk], surveys.get(id(r)))
+            assessment_of(r, confirmed.get(r.case.pk, set()), survey=surveys.get(id(r)))
             for r in chunk
         ]
         for a in done:
@@ -116,7 +114,8 @@ def assess(
 
     chunks = [rows_list[start : start + CHUNK] for start in range(0, len(rows_list), CHUNK)]
     assessments: list[CaseAssessment] = []
-    with connection.cursor() as cursor:
+    # The engines' wording, for every case (registry.i18n); a worker pins its own.
+    with language_pinned(), connection.cursor() as cursor:
         for done, (sql, params) in computed_ahead(assessed, chunks):
             cursor.execute(sql, params)
             assessments += done
