@@ -155,9 +155,9 @@ def test_a_batch_runs_a_bounded_number_of_queries(
     investigator_a, centre_a, django_assert_max_num_queries
 ):
     items = [item for n in range(30) for item in new_patient(centre_a, n)]
-    # 12 for the batch, 1 to check the new codes are free, 1 for the stored eligibility and
-    # discrepancies (cohorts.assessment).
-    with django_assert_max_num_queries(14):
+    # 12 for the batch, 1 to check the new codes are free, 2 for the stored eligibility and
+    # discrepancies (cohorts.assessment: the confirmations read, the assessments stored).
+    with django_assert_max_num_queries(15):
         batch_save(actor=actor(investigator_a), items=items, source="import")
     assert Case.objects.count() == 30
 

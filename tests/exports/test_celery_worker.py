@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -43,6 +44,16 @@ def _broker_answers() -> bool:
         return False
 
 
+def _database_url(db: dict) -> str:
+    """The test database's URL for the worker's settings: a host name and port, or the
+    embedded server's socket directory (`make test` without DATABASE_URL: registry.devdb)."""
+    if str(db["HOST"]).startswith("/"):
+        return f"postgres://{db['USER']}@/{quote(db['HOST'])}/{quote(db['NAME'], safe='')}"
+    return (
+        f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+
+
 @pytest.fixture
 def worker(tmp_path):
     if not os.environ.get("CELERY_BROKER_URL") and not _broker_answers():
@@ -52,10 +63,7 @@ def worker(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "registry.settings.test",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}"
-            f"/{db['NAME']}"
-        ),
+        "DATABASE_URL": _database_url(db),
         "REGISTRY_DB_USER": db["USER"],
         "REGISTRY_EXPORT_ROOT": str(settings.EXPORT_ROOT),
         "REGISTRY_EXPORT_PSEUDONYM_KEY": settings.EXPORT_PSEUDONYM_KEY,
