@@ -1020,14 +1020,13 @@ def test_a_stored_row_is_judged_again_by_the_rules_as_validate_judges_it():
     cases = snapshot.load(Case.objects.values_list("pk", flat=True))
     judged = [(row, rows) for rows in cases.values() for row in rows.all_rows()]
     assert len(judged) > 100
-    # Seen from 2012, many dates are in the future: the rules reading today find them.
-    for today in (TODAY, date(2012, 1, 1)):
-        found = 0
+    past = date(2012, 1, 1)
+    for today in (TODAY, past):
         for row, rows in judged:
-            findings = validate(row, rows, today=today)
-            assert revalidate(row, rows, today=today) == findings, row
-            found += len(findings)
-        assert found if today.year == 2012 else not found
+            assert revalidate(row, rows, today=today) == validate(row, rows, today=today), row
+    # Seen from 2012, many dates are in the future: the rules reading today found them, so
+    # the comparison above covered findings, not only empty lists.
+    assert any(validate(row, rows, today=past) for row, rows in judged)
 
 
 def test_an_unchanged_rows_warning_nobody_confirmed_is_outstanding():
