@@ -13,7 +13,7 @@ deriving, so the requirements are walked once per case.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import F
@@ -25,6 +25,7 @@ from cohorts.quality import QUALITY_VERSION, Discrepancy, discrepancies
 from crf import completeness, snapshot
 from crf.completeness import Survey
 from crf.models import Case
+from crf.models.base import new_row
 from crf.rows import CaseRows
 from registry.ahead import computed_ahead
 from registry.bulk import AnyOf, upsert_statement
@@ -59,7 +60,8 @@ def assessment_of(
     open_ = [d for d in found if d.key not in confirmed]
     missing, unknown = missing_data(rows, survey)
     ordered = open_ + [d for d in found if d.key in confirmed]
-    return CaseAssessment(
+    assessment = cast(CaseAssessment, new_row(CaseAssessment))  # thousands a batch
+    assessment.__dict__.update(
         case_id=rows.case.pk,
         eligibility=verdict.status,
         eligibility_version=verdict.rule_version,
@@ -70,6 +72,7 @@ def assessment_of(
         missing_fields=missing,
         unknown_fields=unknown,
     )
+    return assessment
 
 
 # What a re-assessment replaces in the stored row (the row keeps its id).
