@@ -156,10 +156,12 @@ def validate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[F
 def revalidate(row: Model, rows: CaseRows, *, today: date | None = None) -> list[Finding]:
     """What `validate` finds on a row stored and not changed since, with the rules alone.
 
-    The field and constraint layers read the row's own values and raise errors only, and a
-    row with an error is never stored: on an unchanged row they find nothing, so only the
-    rules, which read the rest of the case and today's date, can find something new. (The
-    case's open warnings are counted this way over its untouched rows, `crf.derive`.)"""
+    The field and CHECK layers read the row's own values and raise errors only, and a row
+    with an error is never stored: on an unchanged row they find nothing. (A UNIQUE check
+    reads the other rows, but the row that would break it is the one being written, and
+    its error names no field, so it never hides a warning.) Only the rules, which read the
+    rest of the case and today's date, can find something new. The case's open warnings
+    are counted this way over its untouched rows (`crf.derive`)."""
     ctx = Context(row, rows, today or timezone.localdate())
     return _kept(_rule_findings(ctx, refused=set()))
 
