@@ -357,16 +357,18 @@ def _typed(value: str, column: ColumnSpec, target: str) -> str:
 def _text(value: str, target: str, *, empty_is_null: bool = False) -> str:
     """CSV: a leading quote before text a spreadsheet would run as a formula (the first
     character compared by its code: no substring is built)."""
-    plain = f"NULLIF({value}, '')" if empty_is_null else value
     if target != CSV:
-        return plain
-    # Most text starts with a letter (code 65 and up): one comparison decides.
+        return f"NULLIF({value}, '')" if empty_is_null else value
+    # Most text starts with a letter: one bytewise comparison (the "C" collation: memcmp, no
+    # locale) decides, as every formula character sorts before "A". Below it: the empty
+    # text, then the first character's code.
+    below = chr(max(ord(c) for c in _FORMULA_START) + 1)
     starts = ", ".join(str(ord(c)) for c in _FORMULA_START)
-    below = max(ord(c) for c in _FORMULA_START) + 1
-    first = f"ascii({value})"
+    empty = "NULL" if empty_is_null else value
     return (
-        f"CASE WHEN {first} < {below} AND {first} IN ({starts}) THEN '''' || {value} "
-        f"ELSE {plain} END"  # an empty text's code is 0: never quoted
+        f"CASE WHEN {value} COLLATE \"C\" >= '{below}' THEN {value} "
+        f"WHEN {value} = '' THEN {empty} "
+        f"WHEN ascii({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END"
     )
 
 

@@ -45,7 +45,8 @@ KEY = b"s" * 40
 # Text a CSV writer must quote, a spreadsheet must not run, a reader must not take as null.
 AWKWARD = [
     "line one\nline two", "carriage\rreturn", 'say "hi", then go', "=SUM(A1:A9)", "-3 days",
-    "\tindented", "+33 1 23", "@home", "NA", "null", "é ü 中文", " spaced ",
+    "\tindented", "+33 1 23", "@home", "NA", "null", "é ü 中文", " spaced ", "\rfirst",
+    "?why", "Above", "7 days",
 ]  # fmt: skip
 
 
@@ -153,7 +154,7 @@ def test_awkward_text_survives_both_formats(app_role, tmp_path):
     export(tmp_path, "sql", PROFILES["free-text"](), use_sql=True)
     with (tmp_path / "sql" / "cases.csv").open(newline="", encoding="utf-8") as handle:
         details = {row["dem_death_cause_detail"] for row in csv.DictReader(handle)}
-    neutralised = {"'" + t if t[0] in "=+-@\t" else t for t in AWKWARD}
+    neutralised = {"'" + t if t[0] in "=+-@\t\r" else t for t in AWKWARD}
     assert neutralised <= details
     parquet = pq.read_table(tmp_path / "sql" / "cases.parquet")
     assert set(AWKWARD) <= set(parquet.column("dem_death_cause_detail").to_pylist())
