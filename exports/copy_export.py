@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -41,18 +41,21 @@ QUERY_SETTINGS = {"jit": "off", "work_mem": "64MB", "max_parallel_workers_per_ga
 
 
 @contextmanager
-def query_settings(cursor) -> Iterator[None]:
-    """QUERY_SETTINGS for the current transaction, the previous values given back after (an
-    error rolls them back with the transaction or savepoint)."""
-    names = list(QUERY_SETTINGS)
+def query_settings(cursor, values: Mapping[str, str] = QUERY_SETTINGS) -> Iterator[None]:
+    """`values` (QUERY_SETTINGS unless given) for the current transaction, the previous
+    values given back after (an error rolls them back with the transaction or savepoint)."""
+    if not values:
+        yield
+        return
+    names = list(values)
     cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
     before = dict(zip(names, cursor.fetchone(), strict=True))
-    _set(cursor, QUERY_SETTINGS)
+    _set(cursor, values)
     yield
     _set(cursor, before)
 
 
-def _set(cursor, values: dict[str, str]) -> None:
+def _set(cursor, values: Mapping[str, str]) -> None:
     pairs = [item for pair in values.items() for item in pair]
     cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(values)), pairs)
 
@@ -74,17 +77,18 @@ def write_csv(
     (chunks of (rows, CSV bytes): the spooled rest of the table); returns the data rows."""
     buffer = bytearray()
     messages = 0
-    with cursor.copy(copy_statement(statement), statement.params) as copy:
-        for data in copy:  # one message per row, the header first
-            buffer += data
-            messages += 1
-            if len(buffer) >= WRITE_BLOCK:
-                out.write(buffer)
-                buffer.clear()
-            if messages % every == 0:
-                tick(messages - 1)
+    with query_settings(cursor, statement.settings):
+        with cursor.copy(copy_statement(statement), statement.params) as copy:
+            for data in copy:  # one message per row, the header first
+                buffer += data
+                messages += 1
+                if len(buffer) >= WRITE_BLOCK:
+                    out.write(buffer)
+                    buffer.clear()
+                if messages % every == 0:
+                    tick(messages - 1)
+        count = cursor.rowcount  # the COPY's, before the settings are given back
     out.write(buffer)
-    count = cursor.rowcount
     for rows, data in then:
         out.write(data)
         count += rows
@@ -96,7 +100,9 @@ def spool(cursor, statement: Statement, path: Path) -> int:
     """The rows of `statement` (no header) into `path`, framed PARSE_ROWS rows at a time
     (for `spooled`); returns the rows."""
     count = 0
-    with cursor.copy(copy_statement(statement, header=False), statement.params) as copy:
+    with query_settings(cursor, statement.settings), cursor.copy(
+        copy_statement(statement, header=False), statement.params
+    ) as copy:
         with path.open("wb") as out:
             for rows, data in _chunks(copy):
                 out.write(_FRAME.pack(rows, len(data)))
@@ -141,7 +147,9 @@ def write_parquet(
     )
     names = [field.name for field in schema]
     count = 0
-    with cursor.copy(copy_statement(statement, header=False), statement.params) as copy:
+    with query_settings(cursor, statement.settings), cursor.copy(
+        copy_statement(statement, header=False), statement.params
+    ) as copy:
         with open_writer(out, schema) as writer:
             chunks = itertools.chain(_chunks(copy), then)
             tables = (_parse(data, names, parse, convert) for _rows, data in chunks)

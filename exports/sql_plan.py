@@ -26,8 +26,8 @@ over the tables, their joins built by Django from the plan's lookups.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.db.models import F
 
@@ -49,10 +49,19 @@ class NotCompilable(ValueError):
     pipeline exports that table through Python."""
 
 
+# The wide table joins each one-row section to its case (1:1, a unique index on case_id on
+# both sides). Left to itself the planner hashes the growing row at every join (it takes
+# the case side, filtered by place, for the smaller); a merge of index scans in case-id
+# order joins them as they stream, and only the result is sorted by place. Measured on
+# 100,000 cases: a half of the wide table 1.28 -> 1.09 s.
+MERGED_JOINS = {"enable_hashjoin": "off", "enable_nestloop": "off", "enable_sort": "off"}
+
+
 @dataclass(frozen=True)
 class Statement:
     sql: str
     params: tuple
+    settings: Mapping[str, str] = field(default_factory=dict)  # for this statement only
 
 
 def compilable(plan: deid.TablePlan) -> bool:
@@ -250,7 +259,11 @@ class SqlExport:
         sql = f"SELECT {', '.join(cells)} FROM ({middle}) AS s{order}"
         # The cells come first in the text: the pseudonyms' parameter, if any, leads.
         lead = (self.pseudonyms,) * sql.count(_PSEUDONYMS)
-        return Statement(sql.replace(_PSEUDONYMS, "%s"), (*lead, *inner_params, *join_params))
+        return Statement(
+            sql.replace(_PSEUDONYMS, "%s"),
+            (*lead, *inner_params, *join_params),
+            MERGED_JOINS if plan.model is Case and not for_grouping else {},
+        )
 
     def k_groups(self, plan: deid.TablePlan, threshold: int, *, sex: str, age: str,
                  centre: str) -> Statement:  # fmt: skip
