@@ -100,9 +100,10 @@ def spool(cursor, statement: Statement, path: Path) -> int:
     """The rows of `statement` (no header) into `path`, framed PARSE_ROWS rows at a time
     (for `spooled`); returns the rows."""
     count = 0
-    with query_settings(cursor, statement.settings), cursor.copy(
-        copy_statement(statement, header=False), statement.params
-    ) as copy:
+    with (
+        query_settings(cursor, statement.settings),
+        cursor.copy(copy_statement(statement, header=False), statement.params) as copy,
+    ):
         with path.open("wb") as out:
             for rows, data in _chunks(copy):
                 out.write(_FRAME.pack(rows, len(data)))
@@ -147,9 +148,10 @@ def write_parquet(
     )
     names = [field.name for field in schema]
     count = 0
-    with query_settings(cursor, statement.settings), cursor.copy(
-        copy_statement(statement, header=False), statement.params
-    ) as copy:
+    with (
+        query_settings(cursor, statement.settings),
+        cursor.copy(copy_statement(statement, header=False), statement.params) as copy,
+    ):
         with open_writer(out, schema) as writer:
             chunks = itertools.chain(_chunks(copy), then)
             tables = (_parse(data, names, parse, convert) for _rows, data in chunks)
