@@ -50,10 +50,11 @@ class NotCompilable(ValueError):
 
 
 # The wide table joins each one-row section to its case (1:1, a unique index on case_id on
-# both sides). Left to itself the planner hashes the growing row at every join (it takes
-# the case side, filtered by place, for the smaller); a merge of index scans in case-id
-# order joins them as they stream, and only the result is sorted by place. Measured on
-# 100,000 cases: a half of the wide table 1.28 -> 1.09 s.
+# both sides). Left to itself the planner takes the case side, filtered by place, for the
+# smaller and hashes the growing row at every join. Without hash joins, nested loops and
+# sorts to choose from, it merges index scans in case-id order: the row is joined as it
+# streams and sorted once, by place, at the end. Measured on 100,000 cases: the whole wide
+# table 2.4 -> 2.1 s, a half 1.28 -> 1.09 s.
 MERGED_JOINS = {"enable_hashjoin": "off", "enable_nestloop": "off", "enable_sort": "off"}
 
 

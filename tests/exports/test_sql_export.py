@@ -200,6 +200,27 @@ def test_the_index_date_is_computed_by_postgresql_as_by_python(db):
     assert computed[3] % 2 == 1 and computed[1] % 2 == 0
 
 
+def test_the_wide_table_is_merged_to_its_case_and_the_settings_are_given_back(db):
+    """The wide table's planner settings hold for its own statement only: inside them its
+    one-row sections join their case by merging (no hash of the growing row), after them
+    the session plans as before."""
+    policy = deid.Profile("deidentified")
+    plans = deid.export_plans(policy)
+    connection.ensure_connection()
+    sql = pipeline._sql_export(CurrentData(), plans, KEY, policy)
+    wide = sql.select(plans[0], sql_plan.CSV)
+    assert [sql.select(plan, sql_plan.CSV).settings for plan in plans[1:]] == [{}] * (
+        len(plans) - 1
+    )
+    cursor = connection.connection.cursor()
+    with copy_export.query_settings(cursor, wide.settings):
+        cursor.execute("EXPLAIN " + wide.sql, wide.params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Merge Left Join" in plan and "Hash" not in plan, plan
+    cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_sort')")
+    assert cursor.fetchone() == ("on", "on")
+
+
 def test_the_csv_writer_quotes_as_postgresql(db):
     texts = ["plain", "", "a,b", 'a"b', "a\nb", "a\rb", "\\.", " "]
     with connection.cursor() as cursor:
