@@ -40,12 +40,20 @@ def build(cases: int, seed: int) -> int:
     if have < cases:
         print(f"building: {have:,} cases present, generating {cases - have:,} (seed {seed + have})")
         call_command("generate_synthetic", cases=cases - have, seed=seed + have, stdout=sys.stdout)
-        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
     # Eligibility and discrepancies of cases written before they were stored (the dashboard
     # reads them): what `reassess` does after a rule change.
     call_command("reassess", stale_only=True, stdout=sys.stdout)
+    vacuum(analyze=True)
     return Case.objects.count()
+
+
+def vacuum(*, analyze: bool = False) -> None:
+    """Clear the dead rows the write measurements leave (they roll back: the database keeps
+    its data, not its size). Where autovacuum is off (CI's PostgreSQL) they would pile up
+    from run to run and slow every later read: 470,000 dead case rows once made the pages'
+    p95 200 ms instead of 100. Quick when nothing is dead (the visibility map)."""
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE" if analyze else "VACUUM")
 
 
 def server_version() -> str:
