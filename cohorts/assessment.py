@@ -50,13 +50,10 @@ def missing_data(rows: CaseRows, survey: Survey | None = None) -> tuple[list[str
 
 
 def assessment_of(
-    rows: CaseRows,
-    confirmed: set[str],
-    found: list[Discrepancy] | None = None,
-    survey: Survey | None = None,
+    rows: CaseRows, confirmed: set[str], survey: Survey | None = None
 ) -> CaseAssessment:
     verdict = evaluate(rows)
-    found = discrepancies(rows) if found is None else found
+    found = discrepancies(rows)
     open_ = [d for d in found if d.key not in confirmed]
     missing, unknown = missing_data(rows, survey)
     ordered = open_ + [d for d in found if d.key in confirmed]
