@@ -56,8 +56,12 @@ def _wait_for(url: str, seconds: float = 60) -> None:
 
 
 def load(bench: Bench) -> None:
+    from django.conf import settings
+
     username, token, codes = _investigator()
-    env = dict(os.environ, DJANGO_DEBUG="false", DJANGO_CONN_MAX_AGE="60")
+    # Connections kept between requests, as production serves (registry.settings.prod).
+    kept = str(settings.SERVED_CONN_MAX_AGE)
+    env = dict(os.environ, DJANGO_DEBUG="false", DJANGO_CONN_MAX_AGE=kept)
     bin_dir = Path(sys.executable).parent
     # Served as in production: hashed static files collected first (DEBUG is off).
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],

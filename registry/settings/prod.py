@@ -1,7 +1,7 @@
 """Production (docker-compose): every value from the environment, secure cookies, no defaults."""
 
 from .base import *  # noqa: F403
-from .base import env, secret
+from .base import SERVED_CONN_MAX_AGE, env, secret
 
 DEBUG = False
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
@@ -10,7 +10,16 @@ AUDIT_SEAL_KEY = secret("REGISTRY_AUDIT_SEAL_KEY")
 # Keys the export pseudonyms: outside the database and the exports, like the seal key.
 EXPORT_PSEUDONYM_KEY = secret("REGISTRY_EXPORT_PSEUDONYM_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-DATABASES = {"default": {**env.db_url("DATABASE_URL"), "ATOMIC_REQUESTS": True}}
+DATABASES = {
+    "default": {
+        **env.db_url("DATABASE_URL"),
+        "ATOMIC_REQUESTS": True,
+        # Connections kept between requests, each checked before it is reused (a restarted
+        # database costs one failed check, not a failed request).
+        "CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=SERVED_CONN_MAX_AGE),
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 vars().update(env.email_url("DJANGO_EMAIL_URL"))  # e.g. smtp+tls://user:pass@mail.example.org:587
 CELERY_TASK_ALWAYS_EAGER = False

@@ -48,9 +48,9 @@ def test_the_postgres_service_creates_the_roles_on_first_start():
     assert (ROOT / script).stat().st_mode & 0o111  # executable
 
 
-def deploy_check(**overrides: str) -> subprocess.CompletedProcess:
-    """`manage.py check --deploy` under the production settings, with real-looking secrets."""
-    env = {
+def production_env(**overrides: str) -> dict[str, str]:
+    """The environment of the production settings, with real-looking secrets."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REGISTRY_"))},
         "DJANGO_SETTINGS_MODULE": "registry.settings.prod",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -62,10 +62,14 @@ def deploy_check(**overrides: str) -> subprocess.CompletedProcess:
         "DJANGO_EMAIL_URL": "smtp+tls://registry:secret@mail.example.org:587",
         **overrides,
     }
+
+
+def deploy_check(**overrides: str) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy` under the production settings."""
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=env,
+        env=production_env(**overrides),
         capture_output=True,
         text=True,
         timeout=120,
@@ -79,3 +83,27 @@ def test_the_production_settings_pass_check_deploy_and_refuse_a_placeholder_secr
 
     refused = deploy_check(DJANGO_SECRET_KEY="change-me-" + "x" * 60)
     assert refused.returncode != 0 and "DJANGO_SECRET_KEY" in refused.stderr
+
+
+def test_production_keeps_its_database_connections_and_checks_them_before_reuse():
+    """A new connection per request doubled the pages' latency under load (the catalog of
+    every table is loaded again by each new PostgreSQL backend): production keeps them."""
+    read = (
+        "import django; django.setup(); from django.conf import settings; "
+        "db = settings.DATABASES['default']; print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'])"
+    )
+
+    def served(**overrides: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", read],
+            cwd=ROOT,
+            env=production_env(**overrides),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert served() == ["60", "True"]
+    assert served(DJANGO_CONN_MAX_AGE="300") == ["300", "True"]
