@@ -37,6 +37,7 @@ from crf.models import (
 )
 from crf.models.base import link_to_case, parent_model
 from crf.rows import ONE_PER_CASE
+from registry.i18n import field_choice
 
 # What names a row, in order: the first fields that hold something. A date missing from
 # the list is said ("date unknown"), so two rows of the same drug stay distinguishable.
@@ -130,8 +131,8 @@ def value_text(row: Model, name: str) -> str:
     value = getattr(row, field.attname, None)
     if value in (None, ""):
         return ""
-    if getattr(field, "choices", None):
-        return str(getattr(row, f"get_{name}_display")())
+    if getattr(field, "choices", None):  # memoised: a drug list's labels are many lazy texts
+        return str(field_choice(type(row), name, value))
     if isinstance(value, date):
         return shown(value, precision_of(row, name))
     if isinstance(value, bool):

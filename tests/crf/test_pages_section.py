@@ -200,6 +200,26 @@ def test_a_link_between_rows_is_chosen_by_what_a_person_recognises(inv, case_a):
     assert "Azacitidine" in page  # the treatment the response is recorded against
 
 
+def test_a_row_is_named_by_its_labels_in_the_reader_s_language():
+    """What a person recognises a row by reads the choices' labels in the active language
+    (memoised per language), a code no longer among the choices as it is stored."""
+    from django.utils import translation
+
+    from crf.sections import row_name
+
+    treatment = Treatment(agent="oral_corticosteroids", regimen="hcq_ocs", started_on=None)
+    with translation.override("en"):
+        assert (
+            row_name(treatment) == "Oral corticosteroids, HCQ + oral corticosteroids, date unknown"
+        )
+    with translation.override("fr"):
+        assert row_name(treatment).startswith("Corticoïdes oraux, ")
+        assert row_name(treatment).endswith(", date inconnue")
+    treatment.agent = "a_retired_code"
+    with translation.override("en"):
+        assert row_name(treatment).startswith("a_retired_code, HCQ + oral corticosteroids")
+
+
 def test_a_withdrawn_case_is_read_only(inv, case_a, investigator_a):
     DemographicsFactory(case=case_a)
     Case.objects.filter(pk=case_a.pk).update(status=Status.WITHDRAWN, withdrawn_reason="x")
