@@ -331,3 +331,39 @@ def test_a_pinned_language_is_the_one_active_on_entry():
         with translation.override("en"):  # unpinned again: the active language decides
             assert i18n.gettext("not entered") == "not entered"
     assert translation.get_language() == before
+
+
+def test_the_choice_label_filter_shows_what_get_display_shows_in_every_language():
+    """`{{ row|choice_label:"f" }}` (registry.templatetags.choices) replaces Django's
+    `row.get_f_display` in the templates: the same text for every code of every coded field
+    of every model, in each language, and a code no longer among the choices as stored."""
+    from django.apps import apps
+    from django.template import Context, Template
+
+    from registry.templatetags.choices import choice_label
+
+    coded = [
+        (model, f)
+        for app in APPS
+        for model in apps.get_app_config(app).get_models()
+        for f in model._meta.concrete_fields
+        if f.choices and not f.is_relation
+    ]
+    assert len(coded) > 100
+    for language, _name in django_settings.LANGUAGES:
+        with translation.override(language):
+            for model, f in coded:
+                row = model()
+                for code in [*dict(f.flatchoices), "a_retired_code"]:
+                    setattr(row, f.attname, code)
+                    shown = str(getattr(row, f"get_{f.name}_display")())  # as rendered
+                    assert str(choice_label(row, f.name)) == shown, (model, f, code, language)
+    template = Template('{% load choices %}{{ row|choice_label:"disease"|default:"-" }}')
+    from crf.models import HaematologicalDisease
+
+    with translation.override("fr"):
+        assert template.render(Context({"row": HaematologicalDisease(disease="")})) == "-"
+        rendered = template.render(Context({"row": HaematologicalDisease(disease="mds")}))
+        assert rendered == str(
+            dict(HaematologicalDisease._meta.get_field("disease").flatchoices)["mds"]
+        )
