@@ -40,6 +40,7 @@ def _rows_of(model: type[Model]) -> str:
     return f"SELECT * FROM {table} t WHERE {where}"
 
 
+@cache  # the same text for every load: a subquery per model, spelled from its links
 def _statement() -> str:
     columns = ", ".join(
         f"(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]'::jsonb) "

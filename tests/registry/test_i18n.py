@@ -367,3 +367,15 @@ def test_the_choice_label_filter_shows_what_get_display_shows_in_every_language(
         assert rendered == str(
             dict(HaematologicalDisease._meta.get_field("disease").flatchoices)["mds"]
         )
+
+
+def test_no_template_rebuilds_a_choice_list_to_show_one_label():
+    """Templates show a coded value with `choice_label` (registry.templatetags.choices): a
+    `get_<field>_display` call there would rebuild and translate the whole choice list."""
+    calls = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for app in APPS
+        for path in sorted((ROOT / app / "templates").rglob("*.html"))
+        for match in re.finditer(r"\bget_\w+_display\b", path.read_text())
+    ]
+    assert not calls, 'use {{ row|choice_label:"field" }} instead:\n' + "\n".join(calls)
