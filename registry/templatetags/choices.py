@@ -16,6 +16,8 @@ register = template.Library()
 
 
 @register.filter
-def choice_label(row: Model, name: str) -> Any:
+def choice_label(row: Model | None, name: str) -> Any:
+    if not isinstance(row, Model):  # no row: nothing shown, as `row.get_f_display` did
+        return ""
     field = row._meta.get_field(name)
     return field_choice(type(row), name, getattr(row, field.attname))

@@ -363,6 +363,8 @@ def test_the_choice_label_filter_shows_what_get_display_shows_in_every_language(
 
     with translation.override("fr"):
         assert template.render(Context({"row": HaematologicalDisease(disease="")})) == "-"
+        assert template.render(Context({"row": None})) == "-"  # no row: nothing, as before
+        assert template.render(Context({})) == "-"
         rendered = template.render(Context({"row": HaematologicalDisease(disease="mds")}))
         assert rendered == str(
             dict(HaematologicalDisease._meta.get_field("disease").flatchoices)["mds"]
