@@ -1,4 +1,5 @@
-"""Production (docker-compose): every value from the environment, secure cookies, no defaults."""
+"""Production (docker-compose): secrets and addresses from the environment (no defaults for
+them), secure cookies, database connections kept between requests."""
 
 from .base import *  # noqa: F403
 from .base import SERVED_CONN_MAX_AGE, env, secret

@@ -340,6 +340,7 @@ def test_the_choice_label_filter_shows_what_get_display_shows_in_every_language(
     from django.apps import apps
     from django.template import Context, Template
 
+    from crf.models import HaematologicalDisease
     from registry.templatetags.choices import choice_label
 
     coded = [
@@ -359,8 +360,6 @@ def test_the_choice_label_filter_shows_what_get_display_shows_in_every_language(
                     shown = str(getattr(row, f"get_{f.name}_display")())  # as rendered
                     assert str(choice_label(row, f.name)) == shown, (model, f, code, language)
     template = Template('{% load choices %}{{ row|choice_label:"disease"|default:"-" }}')
-    from crf.models import HaematologicalDisease
-
     with translation.override("fr"):
         assert template.render(Context({"row": HaematologicalDisease(disease="")})) == "-"
         assert template.render(Context({"row": None})) == "-"  # no row: nothing, as before
