@@ -7,6 +7,8 @@ import time
 from django.db import connection
 from django.db.models import Model
 
+from registry.copy_out import CopyOut
+
 
 def _pk(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.pk.column)
@@ -18,11 +20,10 @@ def copy_out(model: type[Model], where: str = "TRUE") -> tuple[bytes, int, float
     chunks: list[bytes] = []
     started = time.perf_counter()
     with connection.connection.cursor() as cursor:  # psycopg's own cursor: COPY
-        with cursor.copy(f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT") as copy:
+        with CopyOut(cursor, f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT") as copy:
             for data in copy:
                 chunks.append(bytes(data))
-        rows = cursor.rowcount
-    return b"".join(chunks), rows, time.perf_counter() - started
+    return b"".join(chunks), copy.rows, time.perf_counter() - started
 
 
 def copy_in(model: type[Model], data: bytes) -> float:

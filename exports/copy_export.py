@@ -27,6 +27,7 @@ from exports.formats.parquet_file import (
     write_row_group,
 )
 from exports.sql_plan import Statement
+from registry.copy_out import CopyOut
 
 WRITE_BLOCK = 1 << 20  # bytes gathered before each write to the file
 Tick = Callable[[int], None]  # rows written so far
@@ -77,17 +78,19 @@ def write_csv(
     (chunks of (rows, CSV bytes): the spooled rest of the table); returns the data rows."""
     buffer = bytearray()
     messages = 0
-    with query_settings(cursor, statement.settings):
-        with cursor.copy(copy_statement(statement), statement.params) as copy:
-            for data in copy:  # one message per row, the header first
-                buffer += data
-                messages += 1
-                if len(buffer) >= WRITE_BLOCK:
-                    out.write(buffer)
-                    buffer.clear()
-                if messages % every == 0:
-                    tick(messages - 1)
-        count = cursor.rowcount  # the COPY's, before the settings are given back
+    with (
+        query_settings(cursor, statement.settings),
+        CopyOut(cursor, copy_statement(statement), statement.params) as copy,
+    ):
+        for data in copy:  # one message per row, the header first
+            buffer += data
+            messages += 1
+            if len(buffer) >= WRITE_BLOCK:
+                out.write(buffer)
+                buffer.clear()
+            if messages % every == 0:
+                tick(messages - 1)
+    count = copy.rows
     out.write(buffer)
     for rows, data in then:
         out.write(data)
@@ -102,7 +105,7 @@ def spool(cursor, statement: Statement, path: Path) -> int:
     count = 0
     with (
         query_settings(cursor, statement.settings),
-        cursor.copy(copy_statement(statement, header=False), statement.params) as copy,
+        CopyOut(cursor, copy_statement(statement, header=False), statement.params) as copy,
     ):
         with path.open("wb") as out:
             for rows, data in _chunks(copy):
@@ -150,7 +153,7 @@ def write_parquet(
     count = 0
     with (
         query_settings(cursor, statement.settings),
-        cursor.copy(copy_statement(statement, header=False), statement.params) as copy,
+        CopyOut(cursor, copy_statement(statement, header=False), statement.params) as copy,
     ):
         with open_writer(out, schema) as writer:
             chunks = itertools.chain(_chunks(copy), then)
@@ -162,7 +165,7 @@ def write_parquet(
     return count
 
 
-def _chunks(copy) -> Iterator[tuple[int, bytes]]:
+def _chunks(copy: CopyOut) -> Iterator[tuple[int, bytes]]:
     """(rows, CSV bytes) of PARSE_ROWS rows at a time (fewer at the end)."""
     chunk, held = bytearray(), 0
     for data in copy:
