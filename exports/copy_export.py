@@ -9,11 +9,8 @@ memory holds one row group.
 
 from __future__ import annotations
 
-import itertools
-import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -33,7 +30,6 @@ WRITE_BLOCK = 1 << 20  # bytes gathered before each write to the file
 Tick = Callable[[int], None]  # rows written so far
 # Rows parsed at a time: the parser's scratch memory grows with what it is given.
 PARSE_ROWS = 2_000
-_FRAME = struct.Struct("<iq")  # a spooled chunk: rows, bytes
 # For the export's queries only (restored after): no JIT, whose compilation of a SELECT of
 # 170 expressions costs more than it saves on one pass; sorts and hashes in memory; no
 # parallel workers: the export runs its own second session (exports.sql_files), and workers
@@ -65,17 +61,8 @@ def copy_statement(statement: Statement, *, header: bool = True) -> str:
     return f"COPY ({statement.sql}) TO STDOUT (FORMAT csv, HEADER {str(header).lower()})"
 
 
-def write_csv(
-    cursor,
-    statement: Statement,
-    out: BinaryIO,
-    tick: Tick,
-    every: int,
-    *,
-    then: Iterable[tuple[int, bytes]] = (),
-) -> int:
-    """The CSV file of `statement` (a "csv" SELECT) into `out`, then the rows of `then`
-    (chunks of (rows, CSV bytes): the spooled rest of the table); returns the data rows."""
+def write_csv(cursor, statement: Statement, out: BinaryIO, tick: Tick, every: int) -> int:
+    """The CSV file of `statement` (a "csv" SELECT) into `out`; returns the data rows."""
     buffer = bytearray()
     messages = 0
     with (
@@ -90,37 +77,8 @@ def write_csv(
                 buffer.clear()
             if messages % every == 0:
                 tick(messages - 1)
-    count = copy.rows
     out.write(buffer)
-    for rows, data in then:
-        out.write(data)
-        count += rows
-        tick(count)
-    return count
-
-
-def spool(cursor, statement: Statement, path: Path) -> int:
-    """The rows of `statement` (no header) into `path`, framed PARSE_ROWS rows at a time
-    (for `spooled`); returns the rows."""
-    count = 0
-    with (
-        query_settings(cursor, statement.settings),
-        CopyOut(cursor, copy_statement(statement, header=False), statement.params) as copy,
-    ):
-        with path.open("wb") as out:
-            for rows, data in _chunks(copy):
-                out.write(_FRAME.pack(rows, len(data)))
-                out.write(data)
-                count += rows
-    return count
-
-
-def spooled(path: Path) -> Iterator[tuple[int, bytes]]:
-    """The (rows, CSV bytes) chunks `spool` wrote."""
-    with path.open("rb") as source:
-        while head := source.read(_FRAME.size):
-            rows, size = _FRAME.unpack(head)
-            yield rows, source.read(size)
+    return copy.rows
 
 
 def write_parquet(
@@ -130,11 +88,9 @@ def write_parquet(
     out: BinaryIO,
     tick: Tick,
     *,
-    then: Iterable[tuple[int, bytes]] = (),
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> int:
-    """The Parquet file of `statement` (an "arrow" SELECT), then of the rows of `then`, into
-    `out`; returns the rows.
+    """The Parquet file of `statement` (an "arrow" SELECT) into `out`; returns the rows.
 
     COPY sends one message per row, so rows are gathered as they come (CSV bytes), parsed
     PARSE_ROWS at a time by pyarrow in this thread (no file object, no read-ahead thread)
@@ -156,8 +112,7 @@ def write_parquet(
         CopyOut(cursor, copy_statement(statement, header=False), statement.params) as copy,
     ):
         with open_writer(out, schema) as writer:
-            chunks = itertools.chain(_chunks(copy), then)
-            tables = (_parse(data, names, parse, convert) for _rows, data in chunks)
+            tables = (_parse(data, names, parse, convert) for data in _chunks(copy))
             for group in _row_groups(tables, row_group_size):
                 _write(writer, schema, group)
                 count += group.num_rows
@@ -165,17 +120,17 @@ def write_parquet(
     return count
 
 
-def _chunks(copy: CopyOut) -> Iterator[tuple[int, bytes]]:
-    """(rows, CSV bytes) of PARSE_ROWS rows at a time (fewer at the end)."""
+def _chunks(copy: CopyOut) -> Iterator[bytes]:
+    """The CSV bytes of PARSE_ROWS rows at a time (fewer at the end)."""
     chunk, held = bytearray(), 0
     for data in copy:
         chunk += data
         held += 1
         if held == PARSE_ROWS:
-            yield held, bytes(chunk)
+            yield bytes(chunk)
             chunk, held = bytearray(), 0
     if held:
-        yield held, bytes(chunk)
+        yield bytes(chunk)
 
 
 def _row_groups(tables: Iterable[pa.Table], size: int) -> Iterator[pa.Table]:

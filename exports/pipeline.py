@@ -190,10 +190,9 @@ def run_export(
                     job.weight = counts[job.plan.name] * len(job.plan.columns)
                 shared = getattr(source, "shareable", False) and len(by_sql) > 1
                 snapshot = sql_files.export_snapshot() if shared else None
-                spools = sql_files.split(by_sql, wide, counts[wide.name]) if shared else []
                 sql_files.write_files(
                     sql,
-                    [*by_sql, *queries, *spools],
+                    [*by_sql, *queries],
                     snapshot=snapshot,
                     progress=progress,
                     every=PROGRESS_EVERY,
@@ -269,7 +268,6 @@ def _sql_export(
     rows, no date objects) and leaves only the keyed hashes to Python."""
     if not isinstance(source, CurrentData):
         return None
-    pseudonym = deid.pseudonymiser(key=key, profile=profile.name)
     wide = plans[0]
     dates = [wide.sources[i] for i in wide._context[1:]]  # the index date's four lookups
     ordered = source.queryset(wide).values_list("pk", "code", *dates)  # in case-code order
@@ -284,7 +282,7 @@ def _sql_export(
     size = max((pk for pk, _code, _iv in cases), default=0) + 1
     places = array.array("i", bytes(4 * size))  # at each case id: its place (0: not exported)
     index_dates = array.array("i", bytes(4 * size))  # at each case id: sql_plan.index_value
-    pseudonyms = "".join(pseudonym(code) for _pk, code, _iv in cases).encode("ascii")
+    pseudonyms = deid.pseudonyms([code for _pk, code, _iv in cases], key=key, profile=profile.name)
     if len(pseudonyms) != sql_plan.PSEUDONYM_BYTES * len(cases):
         raise ValueError("A pseudonym of another length: the SQL reads fixed widths.")
     for place, (pk, _code, iv) in enumerate(cases, start=1):

@@ -22,9 +22,6 @@ from exports import copy_export, deid, sql_plan
 from exports.manifest import DigestWriter, FileRecord
 
 WORKERS = 2
-# The wide table (one row per case, the biggest) is written by both sessions, in two parts
-# split at a multiple of this many cases, when it has at least twice as many.
-SPLIT_ROWS = 10_000
 _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
 
 
@@ -40,44 +37,6 @@ class FileJob:
     done: int = 0  # rows written so far (progress)
     written: int | None = None
     record: FileRecord | None = field(default=None, repr=False)
-    places: tuple[int, int] | None = None  # only these cases' rows (see `split`)
-    rest: SpoolJob | None = None  # the table's other part, spooled by another session
-
-
-@dataclass(eq=False)
-class SpoolJob:
-    """The second part of a split table, spooled to `path` for its FileJob to append."""
-
-    plan: deid.TablePlan
-    fmt: str
-    places: tuple[int, int]
-    path: Path
-    weight: int = 0
-    finished: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
-
-    def chunks(self):
-        self.finished.wait()
-        if self.error is not None:
-            raise RuntimeError(f"{self.plan.name}: its second part failed") from self.error
-        yield from copy_export.spooled(self.path)
-        self.path.unlink()
-
-
-def split(jobs: Sequence[FileJob], wide: deid.TablePlan, cases: int) -> list[SpoolJob]:
-    """Split the wide table's files in two parts (its rows are its cases, by place): this
-    session's part and one spooled by the other; returns the spool jobs to queue."""
-    half = cases // 2 // SPLIT_ROWS * SPLIT_ROWS
-    if half < SPLIT_ROWS:
-        return []
-    spools = []
-    for job in jobs:
-        if job.plan is wide:
-            job.places = (1, half)
-            rest = job.path.with_name(job.path.name + ".rest")
-            job.rest = SpoolJob(wide, job.fmt, (half + 1, cases), rest, job.weight + 1)
-            spools.append(job.rest)
-    return spools
 
 
 @dataclass(eq=False)
@@ -97,7 +56,7 @@ def export_snapshot() -> str:
 
 def write_files(
     sql: sql_plan.SqlExport,
-    jobs: Sequence[FileJob | QueryJob | SpoolJob],
+    jobs: Sequence[FileJob | QueryJob],
     *,
     snapshot: str | None,
     progress: Callable[[], None],
@@ -109,7 +68,7 @@ def write_files(
     lock = threading.Lock()
     failed: list[BaseException] = []
 
-    def take() -> FileJob | QueryJob | SpoolJob | None:
+    def take() -> FileJob | QueryJob | None:
         with lock:
             return None if failed or not pending else pending.pop(0)
 
@@ -157,15 +116,6 @@ def _drain(sql, cursor, take, progress: Callable[[], None], every: int) -> None:
             job.run(cursor)
             continue
         target = sql_plan.CSV if job.fmt == "csv" else sql_plan.ARROW
-        if isinstance(job, SpoolJob):
-            try:
-                copy_export.spool(cursor, sql.select(job.plan, target, places=job.places), job.path)
-            except BaseException as error:
-                job.error = error
-                raise
-            finally:
-                job.finished.set()
-            continue
 
         def tick(n: int, job: FileJob = job) -> None:
             job.done = n
@@ -173,13 +123,12 @@ def _drain(sql, cursor, take, progress: Callable[[], None], every: int) -> None:
 
         with job.path.open("wb") as handle:
             out = DigestWriter(handle)
-            statement = sql.select(job.plan, target, places=job.places)
-            then = job.rest.chunks() if job.rest is not None else ()
+            statement = sql.select(job.plan, target)
             if job.fmt == "csv":
-                job.written = copy_export.write_csv(cursor, statement, out, tick, every, then=then)
+                job.written = copy_export.write_csv(cursor, statement, out, tick, every)
             else:
                 job.written = copy_export.write_parquet(
-                    cursor, statement, job.plan.columns, out, tick, then=then
+                    cursor, statement, job.plan.columns, out, tick
                 )
         job.done = job.written
         job.record = out.record(job.name, table=job.plan.name, fmt=job.fmt, rows=job.written)

@@ -120,24 +120,20 @@ class SqlExport:
         plan: deid.TablePlan,
         lookups: Sequence[str],
         aliases: str,
-        places: tuple[int, int] | None = None,
         index: bool = False,
     ) -> tuple:
         """`_inner` with the case's place in code order, `ord`, after `aliases`, then `k`;
-        only the cases placed from `places[0]` to `places[1]` when given; with `index`,
-        also the case's index date as `idx` and whether it is approximate, `idx_approx`."""
+        with `index`, also the case's index date as `idx` and whether it is approximate,
+        `idx_approx`."""
         sql, params = self._inner(plan, [*lookups, _case_id_lookup(plan)])
         dated = ""
         if index:  # `iv`: 2 x the date's ordinal (0001-01-01 is 1) + 1 if approximate; 0: none
             dated = ", (%s::int[])[o.cid] AS iv"
             params = (self.index_dates, *params)
         names = ", ".join(n for n in (aliases, "cid", "k") if n)
-        within = (
-            "" if places is None else f" AND e.ord BETWEEN {int(places[0])} AND {int(places[1])}"
-        )
         return (
             f"SELECT * FROM (SELECT o.*, (%s::int[])[o.cid] AS ord{dated} FROM ({sql}) "
-            f"AS o({names})) AS e WHERE e.ord > 0{within}",
+            f"AS o({names})) AS e WHERE e.ord > 0",
             (self.ordinals, *params),
         )
 
@@ -204,14 +200,12 @@ class SqlExport:
         plan: deid.TablePlan,
         target: str,
         names: Sequence[str] = (),
-        places: tuple[int, int] | None = None,
         *,
         for_grouping: bool = False,
     ) -> Statement:
-        """The export rows of `plan` (only the columns `names`, when given; only the rows of
-        the cases placed within `places`, when given: a part of a table whose rows are not
-        numbered in their own order), in order; with `for_grouping`, in no order and each
-        with its case's place last (`place`), for a GROUP BY to read."""
+        """The export rows of `plan` (only the columns `names`, when given), in order; with
+        `for_grouping`, in no order and each with its case's place last (`place`), for a
+        GROUP BY to read."""
         if not compilable(plan):
             raise NotCompilable(plan.name)
         columns = [
@@ -227,7 +221,7 @@ class SqlExport:
         source = [f"c{i}" for i in range(len(plan.sources))]
         aliases = ", ".join(source[i] for i in read)
         lookups = [plan.sources[i] for i in read]
-        inner, inner_params = self._ordered(plan, lookups, aliases, places, index=intervals)
+        inner, inner_params = self._ordered(plan, lookups, aliases, index=intervals)
         extra: list[str] = []
         if intervals:
             extra += [
@@ -249,8 +243,6 @@ class SqlExport:
                 extra.append(f"{alias}.n AS {alias}")
                 numbers[position] = f"s.{alias}"
         if "s.rn" in numbers.values():  # a window only where a row number is its own order
-            if places is not None:
-                raise NotCompilable(f"{plan.name}: its own row numbers need the whole table")
             extra.append("row_number() OVER (ORDER BY s.ord, s.k) AS rn")
         order = "" if for_grouping else " ORDER BY s.ord, s.k"
         middle = f"SELECT {', '.join(['s.*', *extra])} FROM ({inner}) AS s {' '.join(joins)}{order}"

@@ -83,6 +83,14 @@ def test_pseudonym_is_the_keyed_hmac_of_profile_and_code():
     assert value != "LE-ABCDEFG"
 
 
+@pytest.mark.parametrize("key", [KEY, bytes(range(100))])  # longer than a block: hashed
+def test_pseudonyms_of_many_codes_are_each_codes_pseudonym(key):
+    codes = [f"LE-{n:07X}" for n in range(0, 10**7, 9973)] + ["LE-É", ""]
+    expected = "".join(hmac_pseudonym(key, "statistician", code) for code in codes)
+    assert deid.pseudonyms(codes, key=key, profile="statistician") == expected.encode("ascii")
+    assert deid.pseudonyms([], key=key, profile="statistician") == b""
+
+
 def test_pseudonym_is_stable_per_profile_and_differs_between_profiles():
     code = "LE-ABCDEFG"
     first = pseudonym(code, key=KEY, profile="statistician")

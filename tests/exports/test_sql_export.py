@@ -336,14 +336,11 @@ def test_two_sessions_share_the_snapshot_when_the_export_owns_its_transaction(
         return real(sql, cursor, counted, progress, every)
 
     monkeypatch.setattr(sql_files, "_drain", drain)
-    monkeypatch.setattr(sql_files, "SPLIT_ROWS", 4)  # the wide table in two parts: 1-12, 13-30
     policy = deid.Profile("deidentified")
     by_sql = export(tmp_path, "sql", policy, use_sql=True)
     assert len(taken) == 2, taken  # this thread and the helper's session both wrote files
-    # Every file, the k report, and the wide table's second part in each format.
-    assert sum(taken.values()) == 2 * len(deid.export_plans(policy)) + 1 + 2
+    assert sum(taken.values()) == 2 * len(deid.export_plans(policy)) + 1  # files, k report
     by_python = export(tmp_path, "python", policy, use_sql=False)
-    # Rows too: the manifest's count of a file written in two parts is both parts'.
     assert [(f.name, f.rows, f.sha256) for f in by_sql.files] == [
         (f.name, f.rows, f.sha256) for f in by_python.files
     ]
