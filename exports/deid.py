@@ -351,9 +351,10 @@ def long_plan(
     return _build(export_prefix(model), (model,), profile, wide=False, entries=entries)
 
 
-def export_plans(profile: Profile) -> list[TablePlan]:
-    """Every table of an export: the wide table, then each repeating group in CRF order."""
-    entries = dictionary_rows()  # built once: it translates every label
+def export_plans(profile: Profile, entries: list[DictionaryEntry] | None = None) -> list[TablePlan]:
+    """Every table of an export: the wide table, then each repeating group in CRF order.
+    `entries`: the data dictionary, when the caller has it (it translates every label)."""
+    entries = dictionary_rows() if entries is None else entries
     return [wide_plan(profile, entries), *(long_plan(m, profile, entries) for m in REPEATING)]
 
 

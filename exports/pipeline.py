@@ -34,6 +34,7 @@ import datetime
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -61,9 +62,10 @@ CODEBOOK_CSV, CODEBOOK_JSON = "codebook.csv", "codebook.json"
 REPORT_JSON, MANIFEST_JSON = "reidentification.json", "manifest.json"
 # The k report's key variables in the wide table (see exports.deid.report_for_table).
 K_SEX, K_AGE, K_CENTRE = "dem_sex", "dem_age_at_le_diagnosis", "case_centre"
-# The k report's place among the files written by SQL (biggest first): about the work of a
-# file of ten columns, one row per case (it groups four columns of the wide table).
-K_REPORT_WEIGHT = 10
+# The first jobs of the SQL path's sessions (the rest biggest first): naming the cases in
+# Python, and meanwhile the k report, the one statement that prints no pseudonym. At
+# 100,000 cases both take about 0.3 s, which the naming once spent before the first COPY.
+NAMING = sys.maxsize
 
 
 class Sink(Protocol):
@@ -140,26 +142,30 @@ def run_export(
     formats = check_formats(formats)
     deid.check_key(key)
     entries = dictionary_rows()
-    plans = deid.export_plans(profile)
+    plans = deid.export_plans(profile, entries)
     numbering = deid.RowNumbering(remembered=deid.referenced_tables(plans))
     records: list[FileRecord] = []
     k_rows: list[tuple] = []
     report_progress = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix="registry-export-") as work:
         with source.snapshot(), ExitStack() as stack:
-            sql = _sql_export(source, plans, key, profile) if use_sql else None
-            if sql is not None:
-                stack.enter_context(copy_export.query_settings(connection.connection.cursor()))
+            compiled = _sql_export(source, plans, key, profile) if use_sql else None
+            sql, name_cases = compiled or (None, None)
             wide = plans[0]
             report = None
             reports: list[deid.ReidentificationReport] = []  # the SQL path's, when it runs
             queries: list[sql_files.QueryJob] = []
+            if name_cases is not None:
+                stack.enter_context(copy_export.query_settings(connection.connection.cursor()))
+                # First the pseudonyms (Python), while the other session runs the k report
+                # (which prints none); then the files, which wait for them if they must.
+                queries.append(sql_files.QueryJob(lambda _cursor: name_cases(), weight=NAMING))
             if sql is not None and sql_plan.compilable(wide):
                 deid.report_from_groups((), threshold=k_threshold)  # a bad threshold: refused now
                 queries.append(
                     sql_files.QueryJob(lambda cursor: reports.append(
                         _k_report_sql(cursor, sql, wide, k_threshold)
-                    ), weight=sql.cases * K_REPORT_WEIGHT)
+                    ), weight=NAMING - 1)
                 )  # fmt: skip
             counts, exact = _counts(source, sql, plans)
             jobs = [
@@ -258,14 +264,15 @@ def run_export(
 
 def _sql_export(
     source: Source, plans: Sequence[deid.TablePlan], key: bytes, profile: deid.Profile
-) -> sql_plan.SqlExport | None:
-    """The SELECTs of the current data's tables, with every exported case's pseudonym
-    (computed here: the key never reaches the database); None for another source.
+) -> tuple[sql_plan.SqlExport, Callable[[], None]] | None:
+    """The SELECTs of the current data's tables, and the call that gives them every
+    exported case's pseudonym (computed in Python: the key never reaches the database);
+    None for another source.
 
     One plain query gives each exported case's id, code and index date (computed by
     PostgreSQL, `sql_plan.index_value`) in case-code order: this is the only per-case work
     in Python before the first COPY, so it reads through psycopg's own cursor (no model
-    rows, no date objects) and leaves only the keyed hashes to Python."""
+    rows, no date objects); the keyed hashes are left to the naming call."""
     if not isinstance(source, CurrentData):
         return None
     wide = plans[0]
@@ -282,16 +289,24 @@ def _sql_export(
     size = max((pk for pk, _code, _iv in cases), default=0) + 1
     places = array.array("i", bytes(4 * size))  # at each case id: its place (0: not exported)
     index_dates = array.array("i", bytes(4 * size))  # at each case id: sql_plan.index_value
-    pseudonyms = deid.pseudonyms([code for _pk, code, _iv in cases], key=key, profile=profile.name)
-    if len(pseudonyms) != sql_plan.PSEUDONYM_BYTES * len(cases):
-        raise ValueError("A pseudonym of another length: the SQL reads fixed widths.")
     for place, (pk, _code, iv) in enumerate(cases, start=1):
         places[pk] = place
         index_dates[pk] = iv
     # PostgreSQL arrays start at 1.
     ordinals = "{" + ",".join(map(str, places[1:])) + "}"
     index_literal = "{" + ",".join(map(str, index_dates[1:])) + "}"
-    return sql_plan.SqlExport(plans, pseudonyms, ordinals, index_literal)
+    sql = sql_plan.SqlExport(plans, len(cases), ordinals, index_literal)
+    codes = [code for _pk, code, _iv in cases]
+
+    def name() -> None:
+        pseudonyms = None
+        try:
+            pseudonyms = deid.pseudonyms(codes, key=key, profile=profile.name)
+        finally:
+            codes.clear()  # not kept while the files are written
+            sql.name(pseudonyms)  # None on an error: no statement waits for ever
+
+    return sql, name
 
 
 def _counts(

@@ -1,6 +1,6 @@
 """Table plans compiled to SQL: the de-identification done by PostgreSQL, for the current data.
 
-`SqlExport(plans, pseudonyms, ordinals).select(plan, target)` gives one SELECT per table plan
+`SqlExport(plans, cases, ordinals, …).select(plan, target)` gives one SELECT per table plan
 whose rows are the plan's export rows, in the export's order (case code, then the row's id),
 ready for `COPY (…) TO STDOUT (FORMAT csv, HEADER)`:
 
@@ -26,6 +26,7 @@ over the tables, their joins built by Django from the plan's lookups.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -55,9 +56,11 @@ class NotCompilable(ValueError):
 # smaller and hashes the growing row at every join. Without hash joins, nested loops and
 # sorts to choose from, it merges index scans in case-id order: the row is joined as it
 # streams and sorted once, by place, at the end. Measured on 100,000 cases: the whole wide
-# table 2.4 -> 2.1 s, a half 1.28 -> 1.09 s.
-MERGED_JOINS = MappingProxyType(
-    {"enable_hashjoin": "off", "enable_nestloop": "off", "enable_sort": "off"}
+# table 2.4 -> 2.1 s, a half 1.28 -> 1.09 s. That sort holds every joined row: at 64 MB of
+# work_mem it went to disk (61 MB at 100,000 cases); in memory the whole table took 4.29
+# instead of 4.43 s (alone, on a slower machine than the figures above).
+WIDE_TABLE_SETTINGS = MappingProxyType(
+    {"enable_hashjoin": "off", "enable_nestloop": "off", "enable_sort": "off", "work_mem": "128MB"}
 )
 
 
@@ -78,32 +81,48 @@ def compilable(plan: deid.TablePlan) -> bool:
 class SqlExport:
     """The SELECTs of one export's tables.
 
-    `ordinals_literal`: an int array literal giving, at each case id, the case's place in
-    case-code order, 1, 2, 3… (0: not exported, e.g. withdrawn); `pseudonyms`: the exported
-    cases' pseudonyms in that order, PSEUDONYM_BYTES each; `index_dates_literal`: at each
-    case id, twice its index date's ordinal, plus 1 when approximate (0: none). Rows are
-    sorted by (the case's
-    place, row id), the same order as (case code, row id): integers compare much faster
-    than text under the database's collation, and no query joins the case table for its
-    code or status."""
+    `cases`: how many cases are exported; `ordinals_literal`: an int array literal giving,
+    at each case id, the case's place in case-code order, 1, 2, 3… (0: not exported, e.g.
+    withdrawn); `index_dates_literal`: at each case id, twice its index date's ordinal, plus
+    1 when approximate (0: none); `pseudonyms`: the exported cases' pseudonyms in that
+    order, PSEUDONYM_BYTES each, given now or later (`name`). Rows are sorted by (the
+    case's place, row id), the same order as (case code, row id): integers compare much
+    faster than text under the database's collation, and no query joins the case table
+    for its code or status."""
 
     def __init__(
         self,
         plans: Sequence[deid.TablePlan],
-        pseudonyms: bytes,
+        cases: int,
         ordinals_literal: str,
         index_dates_literal: str,
+        pseudonyms: bytes | None = None,
     ):
         self.plans = list(plans)
-        self.pseudonyms = pseudonyms
+        self.cases = cases
         self.ordinals = ordinals_literal
         self.index_dates = index_dates_literal
         self._position = {plan.name: i for i, plan in enumerate(self.plans)}
+        self._pseudonyms = pseudonyms
+        self._named = threading.Event()
+        if pseudonyms is not None:
+            self._named.set()
+
+    def name(self, pseudonyms: bytes | None) -> None:
+        """The pseudonyms, once computed (None: they could not be). A statement that prints
+        them waits for them; one that needs none (the k report) may run meanwhile."""
+        wrong = pseudonyms is not None and len(pseudonyms) != PSEUDONYM_BYTES * self.cases
+        self._pseudonyms = None if wrong else pseudonyms
+        self._named.set()  # whatever came: no statement waits for ever
+        if wrong:
+            raise ValueError("A pseudonym of another length: the SQL reads fixed widths.")
 
     @property
-    def cases(self) -> int:
-        """How many cases are exported."""
-        return len(self.pseudonyms) // PSEUDONYM_BYTES
+    def pseudonyms(self) -> bytes:
+        self._named.wait()
+        if self._pseudonyms is None:
+            raise RuntimeError("The exported cases' pseudonyms could not be computed.")
+        return self._pseudonyms
 
     # ---- the rows of a plan, as Django selects them ----
 
@@ -254,11 +273,12 @@ class SqlExport:
             cells.append("s.ord AS place")
         sql = f"SELECT {', '.join(cells)} FROM ({middle}) AS s{order}"
         # The cells come first in the text: the pseudonyms' parameter, if any, leads.
-        lead = (self.pseudonyms,) * sql.count(_PSEUDONYMS)
+        printed = sql.count(_PSEUDONYMS)
+        lead = (self.pseudonyms,) * printed if printed else ()
         return Statement(
             sql.replace(_PSEUDONYMS, "%s"),
             (*lead, *inner_params, *join_params),
-            MERGED_JOINS if plan.model is Case and not for_grouping else {},
+            WIDE_TABLE_SETTINGS if plan.model is Case and not for_grouping else {},
         )
 
     def k_groups(self, plan: deid.TablePlan, threshold: int, *, sex: str, age: str,

@@ -48,6 +48,8 @@ class CopyOut:
         return self._copy.__exit__(kind, error, traceback)
 
     def __iter__(self) -> Iterator[memoryview]:
+        if self._copy is None:
+            raise TypeError("Read a CopyOut inside its `with` block: that starts the COPY.")
         pgconn = self.cursor.connection.pgconn
         readable = select.poll()
         readable.register(pgconn.socket, select.POLLIN)

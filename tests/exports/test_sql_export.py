@@ -207,7 +207,8 @@ def test_the_wide_table_is_merged_to_its_case_and_the_settings_are_given_back(db
     policy = deid.Profile("deidentified")
     plans = deid.export_plans(policy)
     connection.ensure_connection()
-    sql = pipeline._sql_export(CurrentData(), plans, KEY, policy)
+    sql, name_cases = pipeline._sql_export(CurrentData(), plans, KEY, policy)
+    name_cases()
     wide = sql.select(plans[0], sql_plan.CSV)
     assert [sql.select(plan, sql_plan.CSV).settings for plan in plans[1:]] == [{}] * (
         len(plans) - 1
@@ -219,6 +220,55 @@ def test_the_wide_table_is_merged_to_its_case_and_the_settings_are_given_back(db
     assert "Merge Left Join" in plan and "Hash" not in plan, plan
     cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_sort')")
     assert cursor.fetchone() == ("on", "on")
+
+
+def test_the_k_report_needs_no_pseudonyms_and_the_files_wait_for_them(db):
+    """Naming the cases runs beside the k report: its statement is built before the
+    pseudonyms exist; a file's waits for them, and fails (not waits for ever) when they
+    could not be computed."""
+    policy = deid.Profile("deidentified")
+    plans = deid.export_plans(policy)
+    connection.ensure_connection()
+    sql, _name_cases = pipeline._sql_export(CurrentData(), plans, KEY, policy)
+    sql.name(None)  # what naming gives on an error
+    grouped = sql.k_groups(plans[0], 5, sex=pipeline.K_SEX, age=pipeline.K_AGE,
+                           centre=pipeline.K_CENTRE)  # fmt: skip
+    assert "GROUP BY" in grouped.sql  # built without them
+    with pytest.raises(RuntimeError, match="pseudonyms could not be computed"):
+        sql.select(plans[0], sql_plan.CSV)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_naming_fails_both_sessions_stop(tmp_path, monkeypatch):
+    synthetic.generate(cases=8, seed=2, centre_ids=[CentreFactory(code="north").pk])
+
+    k_report_taken, real_k_report = threading.Event(), pipeline._k_report_sql
+
+    def k_report(*args, **kwargs):
+        k_report_taken.set()
+        return real_k_report(*args, **kwargs)  # then names its small groups: waits
+
+    def broken(*args, **kwargs):
+        k_report_taken.wait(30)  # the other session is in the k report: fail now
+        raise MemoryError("no room for the pseudonyms")
+
+    monkeypatch.setattr(pipeline, "_k_report_sql", k_report)
+    monkeypatch.setattr(deid, "pseudonyms", broken)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            export(tmp_path, "sql", deid.Profile("deidentified"), use_sql=True)
+        except BaseException as error:
+            outcome.append(error)
+        finally:
+            connection.close()  # this thread's
+
+    exporting = threading.Thread(target=run, daemon=True)  # a hung one must not hang pytest
+    exporting.start()
+    exporting.join(120)  # a session left waiting for the pseudonyms would hang here
+    assert not exporting.is_alive()
+    assert [type(e) for e in outcome] == [MemoryError]
 
 
 def test_the_csv_writer_quotes_as_postgresql(db):
@@ -339,7 +389,8 @@ def test_two_sessions_share_the_snapshot_when_the_export_owns_its_transaction(
     policy = deid.Profile("deidentified")
     by_sql = export(tmp_path, "sql", policy, use_sql=True)
     assert len(taken) == 2, taken  # this thread and the helper's session both wrote files
-    assert sum(taken.values()) == 2 * len(deid.export_plans(policy)) + 1  # files, k report
+    # Every file, the k report, and naming the cases.
+    assert sum(taken.values()) == 2 * len(deid.export_plans(policy)) + 2
     by_python = export(tmp_path, "python", policy, use_sql=False)
     assert [(f.name, f.rows, f.sha256) for f in by_sql.files] == [
         (f.name, f.rows, f.sha256) for f in by_python.files
