@@ -5,7 +5,8 @@ PostgreSQL runs each COPY in one backend process: a second session, reading the 
 snapshot (`pg_export_snapshot()` / `SET TRANSACTION SNAPSHOT`), writes other files on the
 other core. It is used only when the export owns its transaction: a caller's open
 transaction (a test, a shell session) may hold rows another session cannot see. The biggest
-files go first, so the two sessions finish together.
+files go first (after naming the cases and the k report), so the two sessions finish
+together.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class FileJob:
 
 @dataclass(eq=False)
 class QueryJob:
-    """A query to run in whichever session is free (the k report)."""
+    """Work for whichever session is free: naming the cases (Python), the k report."""
 
     run: Callable[[object], None]  # run(cursor)
     weight: int = 0

@@ -84,11 +84,10 @@ class SqlExport:
     `cases`: how many cases are exported; `ordinals_literal`: an int array literal giving,
     at each case id, the case's place in case-code order, 1, 2, 3… (0: not exported, e.g.
     withdrawn); `index_dates_literal`: at each case id, twice its index date's ordinal, plus
-    1 when approximate (0: none); `pseudonyms`: the exported cases' pseudonyms in that
-    order, PSEUDONYM_BYTES each, given now or later (`name`). Rows are sorted by (the
-    case's place, row id), the same order as (case code, row id): integers compare much
-    faster than text under the database's collation, and no query joins the case table
-    for its code or status."""
+    1 when approximate (0: none); then (`name`) the exported cases' pseudonyms in that
+    order, PSEUDONYM_BYTES each. Rows are sorted by (the case's place, row id), the same
+    order as (case code, row id): integers compare much faster than text under the
+    database's collation, and no query joins the case table for its code or status."""
 
     def __init__(
         self,
@@ -96,17 +95,14 @@ class SqlExport:
         cases: int,
         ordinals_literal: str,
         index_dates_literal: str,
-        pseudonyms: bytes | None = None,
     ):
         self.plans = list(plans)
         self.cases = cases
         self.ordinals = ordinals_literal
         self.index_dates = index_dates_literal
         self._position = {plan.name: i for i, plan in enumerate(self.plans)}
-        self._pseudonyms = pseudonyms
+        self._pseudonyms: bytes | None = None
         self._named = threading.Event()
-        if pseudonyms is not None:
-            self._named.set()
 
     def name(self, pseudonyms: bytes | None) -> None:
         """The pseudonyms, once computed (None: they could not be). A statement that prints
