@@ -39,6 +39,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -63,8 +64,9 @@ REPORT_JSON, MANIFEST_JSON = "reidentification.json", "manifest.json"
 # The k report's key variables in the wide table (see exports.deid.report_for_table).
 K_SEX, K_AGE, K_CENTRE = "dem_sex", "dem_age_at_le_diagnosis", "case_centre"
 # The first jobs of the SQL path's sessions (the rest biggest first): naming the cases in
-# Python, and meanwhile the k report, the one statement that prints no pseudonym. At
-# 100,000 cases both take about 0.3 s, which the naming once spent before the first COPY.
+# Python, and meanwhile the k report, the one statement that prints no pseudonym (at
+# 100,000 cases both take about 0.3 s, which the naming once spent before the first COPY);
+# then numbering the rows that children point at, before any statement reads the numbers.
 NAMING = sys.maxsize
 
 
@@ -167,6 +169,12 @@ def run_export(
                         _k_report_sql(cursor, sql, wide, k_threshold)
                     ), weight=NAMING - 1)
                 )  # fmt: skip
+            if sql is not None and set(formats) & set(SQL_FORMATS):
+                # The row numbers several of the files' statements read, numbered once.
+                queries.extend(
+                    sql_files.QueryJob(partial(sql.number, table=table), weight=NAMING - 2)
+                    for table in sql.numbered_apart
+                )
             counts, exact = _counts(source, sql, plans)
             jobs = [
                 sql_files.FileJob(plan, fmt, name, Path(work) / name)

@@ -42,7 +42,8 @@ class FileJob:
 
 @dataclass(eq=False)
 class QueryJob:
-    """Work for whichever session is free: naming the cases (Python), the k report."""
+    """Work for whichever session is free: naming the cases (Python), the k report, numbering
+    the rows children point at."""
 
     run: Callable[[object], None]  # run(cursor)
     weight: int = 0

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from psycopg import DataError
 
 from cohorts.adjudication import adjudicate
 from cohorts.assessment import reassess
@@ -209,11 +210,13 @@ def test_the_wide_table_is_merged_to_its_case_and_the_settings_are_given_back(db
     connection.ensure_connection()
     sql, name_cases = pipeline._sql_export(CurrentData(), plans, KEY, policy)
     name_cases()
+    cursor = connection.connection.cursor()
+    for table in sql.numbered_apart:
+        sql.number(cursor, table)
     wide = sql.select(plans[0], sql_plan.CSV)
     assert [sql.select(plan, sql_plan.CSV).settings for plan in plans[1:]] == [{}] * (
         len(plans) - 1
     )
-    cursor = connection.connection.cursor()
     with copy_export.query_settings(cursor, wide.settings):
         cursor.execute("EXPLAIN " + wide.sql, wide.params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
@@ -236,6 +239,38 @@ def test_the_k_report_needs_no_pseudonyms_and_the_files_wait_for_them(db):
     assert "GROUP BY" in grouped.sql  # built without them
     with pytest.raises(RuntimeError, match="pseudonyms could not be computed"):
         sql.select(plans[0], sql_plan.CSV)
+
+
+def test_row_numbers_read_by_several_statements_are_computed_once(db, monkeypatch):
+    """A parent's row numbers that several children's statements read (treatments: lupus
+    and haematological responses, adverse events) are numbered once into an array at each
+    row's id: the same numbers as the numbering query; numbers one statement reads
+    (SLEDAI's, by lupus responses) are joined in it. A statement whose numbers could not be
+    computed fails instead of waiting for them."""
+    synthetic.generate(cases=12, seed=4, centre_ids=[CentreFactory(code="north").pk])
+    policy = deid.Profile("deidentified")
+    plans = deid.export_plans(policy)
+    connection.ensure_connection()
+    sql, name_cases = pipeline._sql_export(CurrentData(), plans, KEY, policy)
+    name_cases()
+    assert "tx" in sql.numbered_apart and "sledai" not in sql.numbered_apart
+    cursor = connection.connection.cursor()
+    sql.number(cursor, "tx")
+    numbering, params = sql.numbering("tx")
+    cursor.execute(numbering, params)
+    expected = dict(cursor.fetchall())
+    cursor.execute("SELECT %s::int[]", [sql._numbers["tx"].get()])
+    numbers = cursor.fetchone()[0]
+    assert expected and {key: numbers[key - 1] for key in expected} == expected
+    assert sum(n is not None for n in numbers) == len(expected)  # no other row numbered
+
+    monkeypatch.setattr(sql, "numbering", lambda table: ("SELECT 1 / 0 AS key, 1 AS n", ()))
+    other = next(table for table in sql.numbered_apart if table != "tx")
+    with pytest.raises(DataError):
+        sql.number(cursor, other)
+    reader = next(p for p in plans if any(r.table == other for r in p.rules if r.at))
+    with pytest.raises(RuntimeError, match=f"row numbers of {other} could not be computed"):
+        sql.select(reader, sql_plan.CSV)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -389,8 +424,10 @@ def test_two_sessions_share_the_snapshot_when_the_export_owns_its_transaction(
     policy = deid.Profile("deidentified")
     by_sql = export(tmp_path, "sql", policy, use_sql=True)
     assert len(taken) == 2, taken  # this thread and the helper's session both wrote files
-    # Every file, the k report, and naming the cases.
-    assert sum(taken.values()) == 2 * len(deid.export_plans(policy)) + 2
+    # Every file, the k report, naming the cases, and numbering the rows children point at.
+    plans = deid.export_plans(policy)
+    numbered = sql_plan.SqlExport(plans, 0, "{}", "{}").numbered_apart
+    assert sum(taken.values()) == 2 * len(plans) + 2 + len(numbered)
     by_python = export(tmp_path, "python", policy, use_sql=False)
     assert [(f.name, f.rows, f.sha256) for f in by_sql.files] == [
         (f.name, f.rows, f.sha256) for f in by_python.files
