@@ -65,8 +65,12 @@ def write_parquet(
 
 
 def open_writer(out: BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
-    """The writer every Parquet file of an export is made with (exports.copy_export too)."""
-    return pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=True)
+    """The writer every Parquet file of an export is made with (exports.copy_export too).
+
+    Snappy, pyarrow's default and the codec every Parquet reader knows: at 100,000 cases
+    0.6 s of CPU less than zstd for the whole export, files about 30 % larger (the wide
+    table 5.6 instead of 4.3 MB)."""
+    return pq.ParquetWriter(out, schema, compression="snappy", use_dictionary=True)
 
 
 def write_row_group(writer: pq.ParquetWriter, schema: pa.Schema, arrays: Sequence) -> None:
