@@ -230,10 +230,9 @@ class SqlExport:
         return list(self._numbers)
 
     def number(self, cursor, table: str) -> None:
-        """Number `table`'s rows once for every statement that reads them (each used to
-        number them again: a sort of the whole table each time, 0.2 s for 112,000
-        treatments): an int array literal of each row's number at its id (NULL: not
-        exported), which those statements wait for."""
+        """Number `table`'s rows once for the statements that read them (each would sort
+        the whole table again: 0.2 s for 112,000 treatments): an int array literal of each
+        row's number at its id (NULL: not exported), which those statements wait for."""
         numbers = None
         try:
             sql, params = self.numbering(table)
@@ -287,22 +286,19 @@ class SqlExport:
         numbered: list[str] = []  # the numbers read apart, in the order of their parameters
         joins, join_params = [], []
         for position, (_column, rule) in enumerate(columns):
-            key = f"s.{source[rule.at[0]]}" if rule.at else ""
-            alias = f"n{position}"
             if rule.op == "row_id" and self._numbered_in_own_order(rule.table):
                 numbers[position] = "s.rn"
-                continue
-            if rule.op not in ("row_id", "parent_row_id"):
-                continue
-            numbers[position] = f"s.{alias}"
-            if rule.table in self._numbers:  # numbered apart: its number at the row's id
-                extra.append(f"(%s::int[])[{key}] AS {alias}")
-                numbered.append(rule.table)
-            else:
-                number_sql, more = self.numbering(rule.table)
-                joins.append(f"LEFT JOIN ({number_sql}) AS {alias} ON {alias}.key = {key}")
-                join_params.extend(more)
-                extra.append(f"{alias}.n AS {alias}")
+            elif rule.op in ("row_id", "parent_row_id"):
+                key, alias = f"s.{source[rule.at[0]]}", f"n{position}"
+                numbers[position] = f"s.{alias}"
+                if rule.table in self._numbers:  # numbered apart: its number at the row's id
+                    extra.append(f"(%s::int[])[{key}] AS {alias}")
+                    numbered.append(rule.table)
+                else:  # read by this statement only: numbered in it
+                    number_sql, more = self.numbering(rule.table)
+                    joins.append(f"LEFT JOIN ({number_sql}) AS {alias} ON {alias}.key = {key}")
+                    join_params.extend(more)
+                    extra.append(f"{alias}.n AS {alias}")
         if "s.rn" in numbers.values():  # a window only where a row number is its own order
             extra.append("row_number() OVER (ORDER BY s.ord, s.k) AS rn")
         order = "" if for_grouping else " ORDER BY s.ord, s.k"
