@@ -5,8 +5,8 @@ PostgreSQL runs each COPY in one backend process: a second session, reading the 
 snapshot (`pg_export_snapshot()` / `SET TRANSACTION SNAPSHOT`), writes other files on the
 other core. It is used only when the export owns its transaction: a caller's open
 transaction (a test, a shell session) may hold rows another session cannot see. The biggest
-files go first (after naming the cases and the k report), so the two sessions finish
-together.
+files go first (after naming the cases, the k report and numbering the rows several
+files point at), so the two sessions finish together.
 """
 
 from __future__ import annotations
