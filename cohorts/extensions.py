@@ -15,7 +15,9 @@ from typing import Any
 from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, ngettext
 
 from cohorts import assessment
 from cohorts.models import OPEN_QUERY_STATUSES, Adjudication, CaseAssessment, Query, QueryStatus
@@ -26,7 +28,7 @@ from crf.codes import Status
 from crf.models import Case, CentralReview, SkinBiopsy
 from crf.rows import CaseRows
 from crf.services import cases_changed
-from registry import home
+from registry import home, i18n
 from registry.models import Role
 
 PANEL_ROWS = 10  # items a home panel lists (then a link to the whole list)
@@ -48,6 +50,14 @@ def with_open_queries(cases: QuerySet[Case], actor: Actor) -> QuerySet[Case]:
     )
 
 
+def open_queries_cell(case: Case) -> str:
+    n = case.open_queries  # type: ignore[attr-defined]
+    if not n:
+        return "—"
+    text = ngettext("%(n)s open query", "%(n)s open queries", n) % {"n": n}
+    return format_html('<span class="badge text-bg-warning">{}</span>', text)
+
+
 def with_eligibility(cases: QuerySet[Case], actor: Actor) -> QuerySet[Case]:
     stored = CaseAssessment.objects.filter(case=OuterRef("pk"))
     decided = Adjudication.objects.filter(case=OuterRef("pk"))
@@ -55,6 +65,22 @@ def with_eligibility(cases: QuerySet[Case], actor: Actor) -> QuerySet[Case]:
         eligibility=Subquery(stored.values("eligibility")[:1]),
         adjudicated=Subquery(decided.values("decision")[:1]),
     )
+
+
+_VERDICTS = {
+    "eligible": gettext_noop("Eligible"),
+    "not_eligible": gettext_noop("Not eligible"),
+    "undetermined": gettext_noop("Undetermined"),
+}
+_DECISIONS = {"include": gettext_noop("included"), "exclude": gettext_noop("excluded")}
+
+
+def eligibility_cell(case: Case) -> str:
+    """The stored verdict ("—" before the first assessment), then the adjudication."""
+    verdict = _VERDICTS.get(case.eligibility)  # type: ignore[attr-defined]
+    decision = _DECISIONS.get(case.adjudicated)  # type: ignore[attr-defined]
+    text = i18n.gettext(verdict) if verdict else "—"
+    return f"{text} · {i18n.gettext(decision)}" if decision else text
 
 
 # ---- the case overview and the section forms ----
@@ -150,14 +176,10 @@ def register_all() -> None:
     for name in ("verify", "lock"):
         lifecycle.guard(name)(open_queries_block)
     crf_extensions.register(
-        crf_extensions.CaseColumn(
-            _("Open queries"), "cohorts/ext/open_queries_cell.html", with_open_queries, order=60
-        )
+        crf_extensions.CaseColumn(_("Open queries"), open_queries_cell, with_open_queries, order=60)
     )
     crf_extensions.register(
-        crf_extensions.CaseColumn(
-            _("Eligibility"), "cohorts/ext/eligibility_cell.html", with_eligibility, order=61
-        )
+        crf_extensions.CaseColumn(_("Eligibility"), eligibility_cell, with_eligibility, order=61)
     )
     crf_extensions.register(
         crf_extensions.CasePanel("cohorts/ext/overview_panel.html", overview_panel, order=60)

@@ -118,12 +118,13 @@ def may_read_records(actor: Actor) -> bool:
 
 
 def case_for(actor: Actor, code: str) -> Case:
-    """The case with this code, or Http404 when it does not exist or is not visible."""
+    """The case with this code, or Http404 when it does not exist or is not visible. Its
+    centre comes in the same query: every page and answer about a case names it."""
     if not isinstance(code, str) or "\x00" in code:
         # PostgreSQL rejects NUL in text: a miss, not a 500.
         raise Http404("No such case.")
     try:
-        return cases_visible(actor).get(code=code)
+        return cases_visible(actor).select_related("centre").get(code=code)
     except Case.DoesNotExist as exc:
         raise Http404("No such case.") from exc
 

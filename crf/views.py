@@ -36,6 +36,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(cases, listing.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "rows": listing.listed(page.object_list),
         "query": query,
         "columns": CASE_COLUMNS,
         "sorts": listing.SORT_LABELS,
@@ -133,7 +134,7 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
     transitions = {t.name: t for t in lifecycle.available(actor, case)}
     context = {
         "case": case,
-        "centre": Centre.objects.only("code", "name").get(pk=case.centre_id),
+        "centre": case.centre,
         "identity": rows.one(Identity),
         "sections": overview.section_states(actor, rows),
         "missing": overview.missing_answers(rows),

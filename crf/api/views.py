@@ -233,8 +233,7 @@ def _load(actor: Actor, code: str):
 
 def _case_response(actor: Actor, code: str, status_code: int = 200) -> Response:
     rows = _load(actor, code)
-    centre = Centre.objects.only("code").get(pk=rows.case.centre_id)
-    body = S.case_json(actor, rows, centre.code)
+    body = S.case_json(actor, rows, rows.case.centre.code)
     return Response(body, status=status_code, headers={"ETag": etag(rows.case.version)})
 
 
@@ -256,7 +255,7 @@ class CaseDetail(ApiView):
         actor = actor_of(request)
         data, reason, acks = S.split_body(self.body(request))
         case = access.case_for(actor, code)
-        current = S.case_summary(case, centre_codes({case.centre_id})[case.centre_id])
+        current = S.case_summary(case, case.centre.code)
         for key in CASE_SUMMARY_KEYS:  # sent back unchanged from a read: not written
             if key in data and (key not in current or data[key] == current[key]):
                 data.pop(key)

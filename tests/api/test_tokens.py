@@ -104,6 +104,20 @@ def test_every_use_is_logged_refused_ones_included(investigator_a, case_a):
     assert ApiToken.objects.get().last_used_at is not None
 
 
+def test_last_used_moves_once_a_minute_while_every_use_is_logged(investigator_a):
+    client = token_client(investigator_a, scope="read")
+    client.get("/api/v1/cases/")
+    first = ApiToken.objects.get().last_used_at
+    client.get("/api/v1/cases/")
+    assert ApiToken.objects.get().last_used_at == first  # within the minute: not rewritten
+    assert TokenUse.objects.count() == 2
+
+    ApiToken.objects.update(last_used_at=first - tokens.LAST_USED_GRAIN)
+    client.get("/api/v1/cases/")
+    assert ApiToken.objects.get().last_used_at > first
+    assert TokenUse.objects.count() == 3
+
+
 def test_session_calls_keep_working_with_csrf(investigator_a, case_a):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(investigator_a)

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import translation
 
 from cohorts import extensions
 from cohorts.freezes import freeze_rows, take_freeze
@@ -35,7 +36,7 @@ def queried(coordinator, case_a):
 
 
 def test_registered_once_each(db):
-    assert sum(c.template.startswith("cohorts/") for c in crf_extensions.CASE_COLUMNS) == 2
+    assert sum(c.cell.__module__ == "cohorts.extensions" for c in crf_extensions.CASE_COLUMNS) == 2
     assert sum(p.template.startswith("cohorts/") for p in crf_extensions.CASE_PANELS) == 1
     assert sum(n.template.startswith("cohorts/") for n in crf_extensions.FIELD_NOTES) == 1
     assert lifecycle._GUARDS["verify"].count(lifecycle._GUARDS["verify"][-1]) == 1
@@ -104,7 +105,7 @@ def test_queries_and_freezes_work_as_the_application_role(
     assert rows.one(Demographics).sex == "male"
 
 
-def test_extension_templates_render(coordinator, investigator_a, queried, case_a):
+def test_extension_cells_and_templates_render(coordinator, investigator_a, queried, case_a):
     """The CRF pages render these (crf.extensions); they are checked here on their own."""
     from django.template.loader import render_to_string
 
@@ -112,8 +113,16 @@ def test_extension_templates_render(coordinator, investigator_a, queried, case_a
 
     reassess([case_a])  # rows made by factories, not through the services
     listed = with_columns(Case.objects.filter(pk=case_a.pk), actor(coordinator)).get()
-    cells = [render_to_string(c.template, {"case": listed}) for c in crf_extensions.CASE_COLUMNS]
-    assert "1 open query" in cells[0] and "Undetermined" in cells[1]
+    cells = [c.cell(listed) for c in crf_extensions.CASE_COLUMNS]
+    assert cells == ['<span class="badge text-bg-warning">1 open query</span>', "Undetermined"]
+    listed.open_queries, listed.eligibility, listed.adjudicated = 0, "eligible", "exclude"
+    assert [c.cell(listed) for c in crf_extensions.CASE_COLUMNS] == ["—", "Eligible · excluded"]
+    with translation.override("fr"):
+        listed.open_queries = 2
+        assert [c.cell(listed) for c in crf_extensions.CASE_COLUMNS] == [
+            '<span class="badge text-bg-warning">2 requêtes ouvertes</span>',
+            "Éligible · exclus",
+        ]
     note = extensions.field_notes(actor(investigator_a), case_a, Demographics, None)["sex"]
     html = render_to_string("cohorts/ext/field_note.html", {"note": note})
     assert f"Open query {queried.pk} on this field" in html and "Female" in html

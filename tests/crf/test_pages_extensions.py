@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db.models import Value
 from django.urls import reverse
+from django.utils.html import format_html
 
 from crf import extensions
 from tests.crf.pages import section_url
@@ -14,14 +15,15 @@ from tests.factories import CaseFactory
 
 @pytest.fixture
 def registered(tmp_path, settings):
-    (tmp_path / "cell.html").write_text("<span>flag {{ case.page_flag }}</span>")
     (tmp_path / "panel.html").write_text("<section>panel for {{ panel.code }}</section>")
     (tmp_path / "note.html").write_text("<em>note on {{ field_name }}: {{ note.text }}</em>")
     engine = settings.TEMPLATES[0]
     settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], str(tmp_path)]}]
     added = [
         extensions.CaseColumn(
-            "Flag", "cell.html", lambda qs, actor: qs.annotate(page_flag=Value(7))
+            "Flag",
+            lambda case: format_html("<span>flag {}</span>", case.page_flag),
+            lambda qs, actor: qs.annotate(page_flag=Value(7)),
         ),
         extensions.CasePanel("panel.html", lambda actor, case, rows: {"code": case.code}),
         extensions.FieldNotes("note.html", lambda a, c, m, r: {"sex": {"text": "open query"}}),
@@ -44,7 +46,7 @@ def test_extensions_render_on_the_crf_pages(
 
     with django_assert_max_num_queries(8):
         listing = client.get(reverse("crf:case_list")).content.decode()
-    assert '<th scope="col">Flag</th>' in listing and "flag 7" in listing
+    assert '<th scope="col">Flag</th>' in listing and "<td><span>flag 7</span></td>" in listing
 
     overview = client.get(reverse("crf:case_detail", args=[case_a.code])).content.decode()
     assert f"panel for {case_a.code}" in overview
