@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.models import Membership, Role
+from registry.models import Centre, Membership, Role
 
 
 def memberships(user: Any) -> list[tuple[str, int | None]]:
@@ -17,13 +17,16 @@ def memberships(user: Any) -> list[tuple[str, int | None]]:
         return []
     cached = getattr(user, "_registry_memberships", None)
     if cached is None:
-        cached = list(
+        held = list(
             Membership.objects.filter(user=user, is_active=True, approved_at__isnull=False)
             # A deactivated centre's investigators lose access; its cases stay network-visible.
             .exclude(role=Role.INVESTIGATOR, centre__is_active=False)
-            .values_list("role", "centre_id")
+            .values_list("role", "centre_id", "centre__code", "centre__name")
         )
+        cached = [(role, centre) for role, centre, _code, _name in held]
         user._registry_memberships = cached
+        # The page header names them: read here, it costs every page no query of its own.
+        user._registry_centre_names = {c: (code, name) for _r, c, code, name in held if c}
     return cached
 
 
@@ -37,6 +40,16 @@ def has_role(user: Any, *roles: str) -> bool:
 
 def investigator_centre_ids(user: Any) -> frozenset[int]:
     return frozenset(c for role, c in memberships(user) if role == Role.INVESTIGATOR and c)
+
+
+def investigator_centres(user: Any) -> list[tuple[str, str]]:
+    """(code, name) of the investigator's centres, by code."""
+    ids = investigator_centre_ids(user)
+    names = getattr(user, "_registry_centre_names", None) or {}
+    if not ids <= names.keys():  # memberships given some other way (a test's user)
+        found = Centre.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+        names = {pk: (code, name) for pk, code, name in found}
+    return sorted(names[c] for c in ids)
 
 
 def manages_accounts(user: Any) -> bool:
@@ -54,3 +67,4 @@ def reads_audit_log(user: Any) -> bool:
 def forget(user: Any) -> None:
     """Drop the cached memberships (after a membership changes in the same request)."""
     user.__dict__.pop("_registry_memberships", None)
+    user.__dict__.pop("_registry_centre_names", None)

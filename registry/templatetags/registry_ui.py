@@ -18,8 +18,8 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Centre, Role
-from registry.roles import investigator_centre_ids, roles_of
+from registry.models import Role
+from registry.roles import investigator_centres, roles_of
 
 register = template.Library()
 
@@ -113,20 +113,17 @@ class SignedIn:
 
     name: str
     roles: list[Promise]
-    centres: list[Centre]
+    centres: list[tuple[str, str]]  # (code, name)
 
 
 def signed_in_as(user) -> SignedIn | None:
     if not getattr(user, "is_authenticated", False):
         return None
     held = roles_of(user)
-    centre_ids = investigator_centre_ids(user)
-    # Only investigators have a centre: the other roles cost no query here.
-    centres = list(Centre.objects.filter(pk__in=centre_ids)) if centre_ids else []
     return SignedIn(
         name=user.get_full_name() or user.get_username(),
         roles=[ROLE_LABELS[role] for role in Role if role in held],
-        centres=centres,
+        centres=investigator_centres(user),
     )
 
 

@@ -106,6 +106,18 @@ def test_changing_the_centre_of_a_membership_asks_for_approval_again(
     assert roles.investigator_centre_ids(investigator_a) == frozenset()  # not centre B yet
 
 
+def test_the_centre_named_in_the_header_comes_with_the_memberships(
+    centre_b, investigator_a, coordinator, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        assert roles.investigator_centres(investigator_a) == [("alpha", "Hôpital Alpha")]
+        assert roles.has_role(investigator_a, Role.INVESTIGATOR)
+    assert roles.investigator_centres(coordinator) == []
+    roles.forget(investigator_a)
+    investigator_a._registry_memberships = [(Role.INVESTIGATOR, centre_b.pk)]  # set elsewhere
+    assert roles.investigator_centres(investigator_a) == [("beta", "Hôpital Beta")]
+
+
 def test_an_administrator_cannot_change_their_own_membership(client, registry_admin):
     client.force_login(registry_admin)
     own = Membership.objects.get(user=registry_admin)
