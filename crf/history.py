@@ -8,6 +8,7 @@ owning centre (`crf.access.may_see_identity`), and so is any reason typed for th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +86,7 @@ def _events_of_case(tracked: Sequence[type[models.Model]], case_pk: int) -> list
     return list(parts[0].union(*parts[1:], all=True))
 
 
+@functools.cache
 def _fields(model: type[models.Model]) -> dict[str, models.Field]:
     """Column -> field, without the primary key and the auto timestamps (noise in a diff)."""
     return {
@@ -96,26 +98,39 @@ def _fields(model: type[models.Model]) -> dict[str, models.Field]:
     }
 
 
-def _values(row: dict[str, Any], fields: dict[str, models.Field]) -> dict[str, Any]:
-    """The row's JSON back to Python values (dates, datetimes), by field name."""
-    return {
-        field.name: None if row.get(column) is None else field.to_python(row[column])
-        for column, field in fields.items()
-    }
-
-
 def _diff(
-    before: dict[str, Any] | None, after: dict[str, Any], operation: str
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    operation: str,
+    fields: dict[str, models.Field],
 ) -> dict[str, tuple[Any, Any]]:
+    """Field name -> (old, new) between two event rows as JSON (column -> value). The JSON
+    values are compared first and only those that differ are turned into Python values (a
+    case with 1,000 events converted every field of every event: half the page's time)."""
+
+    def value(row: dict[str, Any], column: str) -> Any:
+        raw = row.get(column)
+        return None if raw is None else fields[column].to_python(raw)
+
     if operation == "delete":  # a delete event holds the row as it was
-        return {name: (value, None) for name, value in after.items() if value not in (None, "")}
+        return {
+            f.name: (value(after, column), None)
+            for column, f in fields.items()
+            if after.get(column) not in (None, "")
+        }
     if before is None:
-        return {name: (None, value) for name, value in after.items() if value not in (None, "")}
-    return {
-        name: (before.get(name), value)
-        for name, value in after.items()
-        if before.get(name) != value
-    }
+        return {
+            f.name: (None, value(after, column))
+            for column, f in fields.items()
+            if after.get(column) not in (None, "")
+        }
+    changes = {}
+    for column, f in fields.items():
+        if before.get(column) != after.get(column):
+            old, new = value(before, column), value(after, column)
+            if old != new:  # the same value written differently ("3" and 3.0)
+                changes[f.name] = (old, new)
+    return changes
 
 
 def case_audit_trail(case: models.Model, *, include_identity: bool = False) -> list[AuditEntry]:
@@ -134,9 +149,9 @@ def case_audit_trail(case: models.Model, *, include_identity: bool = False) -> l
     entries: list[tuple[tuple, AuditEntry]] = []
     previous: dict[tuple[str, int], dict[str, Any]] = {}
     for label, pgh_id, when, operation, object_id, row, context in rows:
-        values = _values(row, _fields(by_label[label]))
-        changes = _diff(previous.get((label, object_id)), values, operation)
-        previous[(label, object_id)] = values
+        fields = _fields(by_label[label])
+        changes = _diff(previous.get((label, object_id)), row, operation, fields)
+        previous[(label, object_id)] = row
         context = context or {}
         entry = AuditEntry(
             when=when,

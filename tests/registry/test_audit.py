@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import manage
+from crf import history
 from crf import models as crf
 from crf.history import AuditEntry, case_audit_trail
 from crf.models import CRF_MODELS
@@ -606,6 +607,24 @@ def test_case_audit_trail_diffs_each_update_with_the_previous_event(
         None,
     )
     assert third.changes == {"vital_status": ("alive", "dead")}
+
+
+def test_the_trail_compares_values_not_their_json():
+    """Only the columns whose JSON differs are read back into values, and a value written
+    differently ("3" and 3.0) is no change."""
+    fields = history._fields(crf.Demographics)
+    before = {"sex": "male", "followup_years": "3", "le_diagnosis_date": "2020-01-02"}
+    after = {"sex": "female", "followup_years": 3.0, "le_diagnosis_date": "2020-01-02"}
+    assert history._diff(before, after, "update", fields) == {"sex": ("male", "female")}
+    assert history._diff(None, after, "insert", fields) == {
+        "sex": (None, "female"),
+        "followup_years": (None, 3.0),
+        "le_diagnosis_date": (None, dt.date(2020, 1, 2)),
+    }
+    assert history._diff(None, {**after, "sex": ""}, "delete", fields) == {
+        "followup_years": (3.0, None),
+        "le_diagnosis_date": (dt.date(2020, 1, 2), None),
+    }
 
 
 @pytest.mark.django_db(transaction=True)
