@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model
+from django.urls import reverse
 
 from crf import access, completeness, snapshot
 from crf.access import Actor
@@ -26,6 +27,14 @@ def rows_for(actor: Actor, case: Case) -> CaseRows:
     else:
         rows.rows.setdefault(Identity, [])  # the owner sees a missing identity as a gap
     return rows
+
+
+def section_urls(code: str) -> dict[str, str]:
+    """Each section page's address for case `code`, by slug: one `reverse`, each slug set
+    in. The overview links every section, each warning and each missing answer; a reverse
+    per link was a sixth of its time."""
+    head, tail = reverse("crf:section", args=[code, "slug"]).rsplit("/slug/", 1)
+    return {s.slug: f"{head}/{s.slug}/{tail}" for s in SECTIONS}
 
 
 def sections_for(actor: Actor, case: Case) -> list[Section]:

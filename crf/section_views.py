@@ -282,6 +282,7 @@ def section(request: HttpRequest, code: str, slug: str) -> HttpResponse:
         "case": where.case,
         "section": where.section,
         "sections": sections,
+        "section_urls": overview.section_urls(where.case.code),
         "next_section": next_section,
         "computed": [
             c for c in explain.computed_values(where.rows) if c.section == where.section.slug

@@ -137,6 +137,7 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
         "centre": case.centre,
         "identity": rows.one(Identity),
         "sections": overview.section_states(actor, rows),
+        "section_urls": overview.section_urls(case.code),
         "missing": overview.missing_answers(rows),
         "computed": explain.computed_values(rows),
         "warnings": overview.open_warnings(rows),

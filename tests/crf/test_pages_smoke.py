@@ -34,3 +34,11 @@ def test_every_page_renders_for_the_owning_investigator(client, investigator_a, 
         response = client.get(url)
         assert response.status_code in (200, 403), (url, response.status_code)
     assert BY_SLUG
+
+
+def test_section_addresses_are_what_reverse_gives(case_a):
+    from crf.overview import section_urls
+
+    assert section_urls(case_a.code) == {
+        s.slug: reverse("crf:section", args=[case_a.code, s.slug]) for s in SECTIONS
+    }
