@@ -8,26 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.models import Centre, Membership, Role
+from registry.models import Membership, Role
 
 
-def memberships(user: Any) -> list[tuple[str, int | None]]:
-    """(role, centre_id) pairs of the user's active memberships, cached on the user object."""
+def _held(user: Any) -> list[tuple[str, int | None, str | None, str | None]]:
+    """(role, centre id, centre code, centre name) of the user's active memberships, read
+    once per user object: the page header names the centre, so it comes in the same query."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, "_registry_memberships", None)
     if cached is None:
-        held = list(
+        cached = list(
             Membership.objects.filter(user=user, is_active=True, approved_at__isnull=False)
             # A deactivated centre's investigators lose access; its cases stay network-visible.
             .exclude(role=Role.INVESTIGATOR, centre__is_active=False)
             .values_list("role", "centre_id", "centre__code", "centre__name")
         )
-        cached = [(role, centre) for role, centre, _code, _name in held]
         user._registry_memberships = cached
-        # The page header names them: read here, it costs every page no query of its own.
-        user._registry_centre_names = {c: (code, name) for _r, c, code, name in held if c}
     return cached
+
+
+def memberships(user: Any) -> list[tuple[str, int | None]]:
+    """(role, centre_id) pairs of the user's active memberships."""
+    return [(role, centre) for role, centre, _code, _name in _held(user)]
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -44,12 +47,11 @@ def investigator_centre_ids(user: Any) -> frozenset[int]:
 
 def investigator_centres(user: Any) -> list[tuple[str, str]]:
     """(code, name) of the investigator's centres, by code."""
-    ids = investigator_centre_ids(user)
-    names = getattr(user, "_registry_centre_names", None) or {}
-    if not ids <= names.keys():  # memberships given some other way (a test's user)
-        found = Centre.objects.filter(pk__in=ids).values_list("pk", "code", "name")
-        names = {pk: (code, name) for pk, code, name in found}
-    return sorted(names[c] for c in ids)
+    return sorted(
+        (code, name)
+        for role, _id, code, name in _held(user)
+        if role == Role.INVESTIGATOR and code is not None and name is not None
+    )
 
 
 def manages_accounts(user: Any) -> bool:
@@ -67,4 +69,3 @@ def reads_audit_log(user: Any) -> bool:
 def forget(user: Any) -> None:
     """Drop the cached memberships (after a membership changes in the same request)."""
     user.__dict__.pop("_registry_memberships", None)
-    user.__dict__.pop("_registry_centre_names", None)
