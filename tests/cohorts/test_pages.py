@@ -230,3 +230,33 @@ def test_every_post_on_a_foreign_case_answers_like_a_missing_one(
         assert foreign.status_code == missing.status_code == 404, url
         assert foreign.content == missing.content, url
     assert Query.objects.get(pk=query.pk).messages.count() == 1
+
+
+def test_dashboard_counts_each_missing_and_unknown_answer_per_centre_and_field(centre_a, centre_b):
+    from cohorts import dashboard
+    from tests.factories import CaseFactory
+
+    def assessed(centre, missing, unknown, status="draft"):
+        reason = "consent withdrawn" if status == "withdrawn" else ""
+        case = CaseFactory(centre=centre, status=status, withdrawn_reason=reason)
+        CaseAssessment.objects.update_or_create(
+            case=case,
+            defaults={"eligibility": "eligible", "eligibility_version": "t", "verdict": {},
+                      "quality_version": "t", "missing_fields": missing,
+                      "unknown_fields": unknown},
+        )  # fmt: skip
+
+    assessed(centre_a, ["demographics.sex", "case.consent"], ["demographics.sex"])
+    assessed(centre_a, ["demographics.sex"], [])
+    assessed(centre_b, ["demographics.sex"], ["haematology.ipss_r"])
+    assessed(centre_b, ["case.consent"], ["case.consent"], status="withdrawn")  # left out
+
+    board = dashboard.build()
+
+    assert board.missing == {
+        "demographics.sex": {"alpha": 2, "beta": 1},
+        "case.consent": {"alpha": 1},
+    }
+    assert board.unknown == {"demographics.sex": {"alpha": 1}, "haematology.ipss_r": {"beta": 1}}
+    assert board.missing_by_centre == {"alpha": 3, "beta": 1}
+    assert board.unknown_by_centre == {"alpha": 1, "beta": 1}
