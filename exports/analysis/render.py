@@ -64,6 +64,7 @@ def to_html_context(table: AnalysisTable) -> dict[str, Any]:
 
 NUMBER_COLUMNS = ["table", "row", "column", "number", "value", "export_ids"]
 _NEEDS_QUOTES = (",", '"', "\r", "\n")  # what makes the csv module quote a field
+RECENT_IDS = 16
 
 
 def _numbers(table: AnalysisTable) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
@@ -94,7 +95,8 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
     as they are instead of being scanned by the csv module; pandas still formats the other
     columns (the values' dtype is inferred per table, then concatenated, as before)."""
     tables = list(tables)
-    frames, ids = [], []
+    frames: list[pd.DataFrame] = []
+    ids: list[tuple[str, ...]] = []
     for table in tables:
         numbered = list(_numbers(table))
         frames.append(pd.DataFrame([r for r, _ids in numbered], columns=NUMBER_COLUMNS[:-1]))
@@ -122,19 +124,22 @@ def write_numbers_csv(tables: Iterable[AnalysisTable], handle: TextIO) -> None:
         )
     else:  # nothing quoted: pandas' lines are the fields as written, one per line
         heads = ((line.split(","), f"{line},") for line in head.split("\n")[:-1])
-    recent: dict[int, str] = {}  # a cell's numbers share id tuples (n and percent…)
+    # id(ids) -> (their text, whether it needs quoting), for the last few tuples: a cell's
+    # numbers share tuples (n and percent…), and a group's ids are every row's denominator.
+    joined: dict[int, tuple[str, bool]] = {}
     for (fields, start), export_ids in zip(heads, ids, strict=True):
-        text = recent.get(id(export_ids))  # (the tuples outlive the loop: ids holds them)
-        if text is None:
-            if len(recent) > 8:
-                recent.clear()
-            text = recent[id(export_ids)] = " ".join(export_ids)
-        if any(c in text for c in _NEEDS_QUOTES):
+        key = id(export_ids)  # (the tuples outlive the loop: `ids` holds them)
+        known = joined.pop(key, None)
+        if known is None:
+            text = " ".join(export_ids)
+            known = (text, any(c in text for c in _NEEDS_QUOTES))
+            if len(joined) >= RECENT_IDS:
+                del joined[next(iter(joined))]  # the least recently written
+        joined[key] = known
+        text, quoted = known
+        if quoted:
             handle.write(csv_line([*fields, text]))
         else:  # the ids as they are, where the csv module would have put them
             handle.write(start)
             handle.write(text)
             handle.write("\n")
-            line.seek(0)
-            line.truncate()
-    handle.write(line.getvalue())

@@ -147,7 +147,9 @@ def _ngs_rows(data: StudyData, ids: pd.Index) -> list[Row]:
         tests[col.NGS_TISSUE], valid=col.codes(NgsTest, col.NGS_TISSUE), column=f"{col.NGS}.tissue"
     )
     tests = tests[tissue.isin(col.BLOOD_OR_MARROW).to_numpy()]
-    tested = pd.Index(sorted(set(tests[col.EXPORT_ID]) & set(ids)))
+    # Python strings (object), as the cases' index: an index of pandas' default Arrow
+    # strings is converted again by every count over it (one per gene).
+    tested = pd.Index(sorted(set(tests[col.EXPORT_ID]) & set(ids)), dtype=object)
     rows = [
         header(
             "ngs",
@@ -188,7 +190,7 @@ def _review_rows(data: StudyData, ids: pd.Index) -> list[Row]:
     )
     keep = diagnosis.notna().to_numpy() & reviews[col.EXPORT_ID].isin(ids).to_numpy()
     reviews = reviews.assign(dx=diagnosis.to_numpy())[keep]
-    reviewed = pd.Index(sorted(set(reviews[col.EXPORT_ID])))
+    reviewed = pd.Index(sorted(set(reviews[col.EXPORT_ID])), dtype=object)
     rows = [
         header(
             "review",

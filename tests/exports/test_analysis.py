@@ -712,6 +712,23 @@ def test_numbers_csv_is_byte_for_byte_what_pandas_writes(
     assert ('"P1 P""2,"' in expected) == (column is not None)
 
 
+@pytest.mark.parametrize(
+    "cells",
+    [
+        (Cell("no number"),),  # a header line only
+        (Cell("x", (Number("n", 1, ("P1",)), Number("n2", 2, ('P"2,',)))),),  # last: quoted
+    ],
+)
+def test_numbers_csv_writes_each_line_once(cells: tuple[Cell, ...]) -> None:
+    tables = [AnalysisTable("t", "T", "", ("c",), (Row("r", "R", cells),))]
+    expected = pd.concat([numbers_frame(t) for t in tables], ignore_index=True).to_csv(
+        index=False, lineterminator="\n"
+    )
+    written = io.StringIO()
+    write_numbers_csv(tables, written)
+    assert written.getvalue() == expected
+
+
 # ---- a cohort shaped like the manuscript: 24 cases (19 SLE, 5 CLE), 38 controls ----
 # Cases C00-C18 have SLE (SLICC met), C19-C23 isolated CLE. Values follow Table 1, the
 # Results and Supplemental Table 3 as quoted in the text.
