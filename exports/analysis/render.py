@@ -48,7 +48,7 @@ def to_html_context(table: AnalysisTable) -> dict[str, Any]:
                     {
                         "text": cell.text,
                         "links": [
-                            {"name": n.name, "value": n.value, "export_ids": list(n.export_ids)}
+                            {"name": n.name, "value": n.value, "export_ids": n.export_ids}
                             for n in cell.numbers
                             if n.export_ids
                         ],

@@ -674,7 +674,7 @@ def test_renderers_carry_texts_and_link_back_ids() -> None:
     assert "Female / Male," in to_csv(table)
     html = to_html_context(table)
     renal = next(r for r in html["rows"] if r["key"] == "renal")
-    assert {"name": "n", "value": 1, "export_ids": ["A"]} in renal["cells"][0]["links"]
+    assert {"name": "n", "value": 1, "export_ids": ("A",)} in renal["cells"][0]["links"]
     assert html["rows"][0]["kind"] == "header"
     numbers = numbers_frame(table)
     n = numbers[(numbers["row"] == "renal") & (numbers["number"] == "n")]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import io
+import re
 
 import pytest
 from django.db import connections
@@ -201,6 +203,25 @@ def test_the_study_page_and_figure_come_from_the_exports_files(cases, profile, s
     assert page.status_code == 409 and b"CSV or Parquet" in page.content
 
 
+def test_the_study_page_escapes_every_cell_as_django_would():
+    from django.utils.html import escape
+
+    from exports.analysis import AnalysisTable, Cell, Number, Row
+    from exports.views import _with_cells_html
+
+    text = "<script>alert('x')</script> & \"quoted\""
+    linked = Cell(text, (Number("n", 1, ("P1",)),))
+    table = AnalysisTable("t&1", "T", "", ("a", "b"), (Row("r'1", "R", (Cell(text), linked)),))
+
+    plain = _with_cells_html(table, "")["rows"][0]["cells_html"]
+    traced = _with_cells_html(table, "/exports/1/analysis/cases/")["rows"][0]["cells_html"]
+
+    assert plain == f"<td>{escape(text)}</td>" * 2
+    assert "<script>" not in traced and traced.startswith(f"<td>{escape(text)}</td><td><a href=")
+    href = html.unescape(re.search(r'href="([^"]*)"', traced).group(1))
+    assert href == "/exports/1/analysis/cases/?table=t%261&row=r%271&column=1&number=n"
+
+
 # ---- the API ----
 
 
@@ -308,9 +329,12 @@ def test_coordinators_follow_a_number_back_to_the_cases_it_counts(
     client = Client()
     client.force_login(coordinator)
     page = client.get(reverse("exports:analysis", args=[job.pk])).content.decode()
-    assert url in page  # the numbers are links
+    link = re.search(r'href="([^"]*[?&;]row=female_male[^"]*)"', page)  # the numbers are links
+    assert link and link.group(1).startswith(url)
+    followed = client.get(html.unescape(link.group(1))).content.decode()
     listed = client.get(url, query).content.decode()
     assert female.code in listed and cases[1].code not in listed
+    assert female.code in followed
     assert client.get(url, {**query, "number": "nope"}).status_code == 404
     assert client.get(url, {**query, "column": "x"}).status_code == 404
     assert client.get(reverse("exports:list")).status_code == 404  # no files for them
