@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
-from django.urls import reverse
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext_lazy as _
 
 from crf import access
@@ -23,6 +21,7 @@ from crf.access import Actor
 from crf.codes import Group, Status
 from crf.extensions import CASE_COLUMNS
 from crf.models import Case
+from registry.addresses import address_of
 
 PAGE_SIZE = 25
 
@@ -119,18 +118,9 @@ class Listed:
 
 
 def listed(cases: list[Case]) -> list[Listed]:
-    """The page's rows. The address is the case's code set into one reversed URL (reversing
-    each row's cost a sixth of the page), quoted as `reverse` quotes a path argument."""
-    pattern = reverse("crf:case_detail", args=["0"])
-    head, tail = pattern.rsplit("0", 1)
+    """The page's rows, each with its case's address (one `reverse` for the page)."""
+    address = address_of("crf:case_detail")
     return [
-        Listed(
-            case,
-            f"{head}{quote(case.code, safe=_PATH_SAFE)}{tail}",
-            [column.cell(case) for column in CASE_COLUMNS],
-        )
+        Listed(case, address(case.code), [column.cell(case) for column in CASE_COLUMNS])
         for case in cases
     ]
-
-
-_PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what `reverse` leaves unquoted in a path argument

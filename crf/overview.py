@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model
-from django.urls import reverse
 
 from crf import access, completeness, snapshot
 from crf.access import Actor
@@ -16,6 +15,7 @@ from crf.models import Case, Identity
 from crf.rows import CaseRows
 from crf.sections import SECTIONS, Section, row_name, section_of
 from crf.validation import validate
+from registry.addresses import address_of
 
 
 def rows_for(actor: Actor, case: Case) -> CaseRows:
@@ -30,11 +30,10 @@ def rows_for(actor: Actor, case: Case) -> CaseRows:
 
 
 def section_urls(code: str) -> dict[str, str]:
-    """Each section page's address for case `code`, by slug: one `reverse`, each slug set
-    in. The overview links every section, each warning and each missing answer; a reverse
-    per link was a sixth of its time."""
-    head, tail = reverse("crf:section", args=[code, "slug"]).rsplit("/slug/", 1)
-    return {s.slug: f"{head}/{s.slug}/{tail}" for s in SECTIONS}
+    """Each section page's address for case `code`, by slug (the overview links every
+    section, each warning and each missing answer)."""
+    address = address_of("crf:section", code)
+    return {s.slug: address(s.slug) for s in SECTIONS}
 
 
 def sections_for(actor: Actor, case: Case) -> list[Section]:
